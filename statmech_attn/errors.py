@@ -1,0 +1,36 @@
+"""User-facing errors.
+
+:class:`InputError` is raised for every mistake in a user's input (a config value out of range, a
+wrong array shape, NaN in data, an unreadable file).  It names the parameter, the value and what is
+allowed, in one line; the CLI prints that line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class InputError(ValueError):
+    """A user's input is invalid.
+
+    Attributes:
+        param: dotted name of the parameter (``model.sigma2_layers``, ``data.x``, ``config``).
+        value: the offending value (shortened in the message).
+        allowed: what is allowed, in words (``"> 0"``, ``"shape (P, S, N0)"``).
+    """
+
+    def __init__(self, param: str, value: Any, allowed: str):
+        self.param = param
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{param} = {_short(value)}: {allowed}")
+
+    def prefixed(self, prefix: str) -> "InputError":
+        """The same error with ``prefix.`` put before the parameter name."""
+        name = f"{prefix}.{self.param}" if prefix else self.param
+        return InputError(name, self.value, self.allowed)

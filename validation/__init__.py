@@ -1,0 +1,1 @@
+"""Finite networks, really sampled or trained, to check the theories: one package per theory."""
