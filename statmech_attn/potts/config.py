@@ -1,0 +1,248 @@
+"""The Potts config schema (theory/potts.md §9): tables [potts], [sampler], [train], [replica], [validate].
+
+One top-level schema, :class:`PottsConfig`, serves every ``statmech-attn potts`` verb; each verb
+asks for the tables it needs (``potts sample`` needs [potts], ``potts replica`` needs [replica],
+...).  Every field is validated here, once; cross-field checks live in ``__post_init__`` and raise
+:class:`~statmech_attn.errors.InputError` naming the dotted key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Literal
+
+import numpy as np
+
+from ..config import (
+    all_positive,
+    at_least,
+    field,
+    finite_matrix,
+    nonnegative,
+    positive,
+    probability,
+    symmetric_matrix,
+)
+from ..errors import InputError
+
+__all__ = [
+    "PottsModelConfig",
+    "SamplerConfig",
+    "TrainConfig",
+    "ReplicaConfig",
+    "ValidateConfig",
+    "PottsConfig",
+    "require",
+]
+
+
+def _fraction_below_one(v: float) -> float:
+    if not (math.isfinite(v) and 0 <= v < 1):
+        raise InputError("", v, "must be in [0, 1)")
+    return v
+
+
+def _open_unit(v: float) -> float:
+    if not (math.isfinite(v) and 0 < v <= 1):
+        raise InputError("", v, "must be in (0, 1]")
+    return v
+
+
+def _all_ints_at_least(lo: int):
+    def check(v: tuple[int, ...]) -> tuple[int, ...]:
+        for x in v:
+            if x < lo:
+                raise InputError("", list(v), f"every entry must be an integer >= {lo}")
+        return v
+
+    return check
+
+
+@dataclasses.dataclass(frozen=True)
+class PottsModelConfig:
+    """[potts]: the generalised Potts model (1): H(s) = -Σ_{i<j} J_ij U_{s_i s_j} - Σ_i h_i(s_i).
+
+    Attributes:
+        sites: L, number of sites (>= 2).
+        colours: C, number of Potts colours (>= 2).
+        interaction: J (L×L), symmetric with zero diagonal.
+        colour_matrix: U (C×C), symmetric.
+        fields: h (L×C), optional (default zeros).
+        beta: inverse temperature β > 0.
+        max_enumerate: exact enumeration is allowed when C^L <= this.
+    """
+
+    sites: int = field(check=at_least(2), doc="L")
+    colours: int = field(check=at_least(2), doc="C")
+    interaction: np.ndarray = field(check=symmetric_matrix, doc="J (L×L)")
+    colour_matrix: np.ndarray = field(check=symmetric_matrix, doc="U (C×C)")
+    fields: np.ndarray | None = field(None, check=finite_matrix, doc="h (L×C)")
+    beta: float = field(1.0, check=positive, doc="β")
+    max_enumerate: int = field(1048576, check=at_least(1))
+
+    def __post_init__(self) -> None:
+        L, C = self.sites, self.colours
+        if self.interaction.shape != (L, L):
+            raise InputError("interaction", f"shape {self.interaction.shape}",
+                             f"must have shape (sites, sites) = ({L}, {L})")
+        if np.any(np.diag(self.interaction) != 0):
+            raise InputError("interaction", "non-zero diagonal", "must have a zero diagonal (J_ii = 0)")
+        if self.colour_matrix.shape != (C, C):
+            raise InputError("colour_matrix", f"shape {self.colour_matrix.shape}",
+                             f"must have shape (colours, colours) = ({C}, {C})")
+        if self.fields is not None and self.fields.shape != (L, C):
+            raise InputError("fields", f"shape {self.fields.shape}",
+                             f"must have shape (sites, colours) = ({L}, {C})")
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplerConfig:
+    """[sampler]: Gibbs (heat-bath) sampling, §3.1."""
+
+    chains: int = field(8, check=at_least(1))
+    burn_in: int = field(1000, check=at_least(0), doc="sweeps")
+    thin: int = field(10, check=at_least(1), doc="sweeps between kept samples")
+    n_samples: int = field(10000, check=at_least(1), doc="total over chains")
+    scan: Literal["sequential", "random"] = field("sequential")
+    exact: bool = field(False, doc="sample from the enumerated distribution")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """[train]: a factored or vanilla attention layer trained by masked language modelling, §4.
+
+    Keys beyond §9 (documented in the README): ``colours`` (C when there is no [potts] table),
+    ``patience`` (early stopping: epochs without improvement of the validation loss),
+    ``sizes`` (train also on the first M sequences for each M: recovery vs number of samples).
+    """
+
+    layer: Literal["factored", "vanilla"] = field("factored")
+    attention: Literal["softmax", "linear"] = field("softmax")
+    heads: int = field(1, check=at_least(1))
+    fields: bool = field(False)
+    embed_dim: int = field(32, check=at_least(1))
+    residual: bool = field(False)
+    data: str = field("", path=True, doc="npz with `sequences` (M, L) int, or a `potts sample` run dir")
+    test_data: str = field("", path=True)
+    colours: int | None = field(None, check=at_least(2))
+    mask: Literal["all", "single", "fraction"] = field("all")
+    mask_fraction: float = field(0.15, check=_open_unit)
+    optimizer: Literal["adam", "sgd"] = field("adam")
+    lr: float = field(0.01, check=positive)
+    weight_decay: float = field(0.0, check=nonnegative)
+    weight_decay_attention: float | None = field(None, check=nonnegative)
+    weight_decay_value: float | None = field(None, check=nonnegative)
+    batch_size: int = field(256, check=at_least(1))
+    epochs: int = field(200, check=at_least(1))
+    validation_fraction: float = field(0.1, check=_fraction_below_one)
+    patience: int = field(20, check=at_least(1))
+    sizes: tuple[int, ...] = field((), check=_all_ints_at_least(2))
+
+    @property
+    def lambda_attention(self) -> float:
+        """λ_W of (6)."""
+        return self.weight_decay if self.weight_decay_attention is None else self.weight_decay_attention
+
+    @property
+    def lambda_value(self) -> float:
+        """λ_V of (6)."""
+        return self.weight_decay if self.weight_decay_value is None else self.weight_decay_value
+
+
+@dataclasses.dataclass(frozen=True)
+class ReplicaConfig:
+    """[replica]: the replica theory of one attention row, §7 (read by ``potts replica``).
+
+    Exactly one of ``colour_matrix`` (U, then Σ follows from (9)) and ``colour_covariance`` (Σ).
+    α grid: ``alphas``, or ``alpha_min``, ``alpha_max``, ``n_alphas`` (log-spaced); neither gives
+    the default ``alphas = [0.5, 1.0, 2.0]``.
+    """
+
+    colours: int = field(check=at_least(2))
+    colour_matrix: np.ndarray | None = field(None, check=symmetric_matrix)
+    colour_covariance: np.ndarray | None = field(None, check=symmetric_matrix)
+    teacher_norm: float = field(1.0, check=positive, doc="ρ")
+    ridge: float = field(0.1, check=nonnegative, doc="λ")
+    alphas: tuple[float, ...] | None = field(None, check=all_positive)
+    alpha_min: float | None = field(None, check=positive)
+    alpha_max: float | None = field(None, check=positive)
+    n_alphas: int | None = field(None, check=at_least(1))
+    cubature_order: int = field(24, check=at_least(2))
+    cubature_order_teacher: int | None = field(None, check=at_least(1))
+    tol: float = field(1e-10, check=positive)
+    max_steps: int = field(3000, check=at_least(1))
+    damping: float = field(0.5, check=_open_unit)
+
+    def __post_init__(self) -> None:
+        C = self.colours
+        given = [k for k in ("colour_matrix", "colour_covariance") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise InputError("colour_matrix", "both" if given else "neither",
+                             "give exactly one of colour_matrix and colour_covariance")
+        mat = getattr(self, given[0])
+        if mat.shape != (C, C):
+            raise InputError(given[0], f"shape {mat.shape}", f"must have shape (colours, colours) = ({C}, {C})")
+        if self.colour_covariance is not None:
+            ev = np.linalg.eigvalsh(self.colour_covariance)
+            if ev.min() < -1e-10 * max(1.0, float(np.abs(ev).max())):
+                raise InputError("colour_covariance", f"smallest eigenvalue {ev.min():.3g}",
+                                 "must be positive semi-definite")
+        rng = [self.alpha_min, self.alpha_max, self.n_alphas]
+        if self.alphas is not None and any(r is not None for r in rng):
+            raise InputError("alphas", list(self.alphas), "give alphas or alpha_min/alpha_max/n_alphas, not both")
+        if any(r is not None for r in rng):
+            if any(r is None for r in rng):
+                raise InputError("alpha_min", self.alpha_min, "alpha_min, alpha_max and n_alphas go together")
+            if not self.alpha_max >= self.alpha_min:  # type: ignore[operator]
+                raise InputError("alpha_max", self.alpha_max, f"must be >= alpha_min = {self.alpha_min}")
+
+    @property
+    def alpha_grid(self) -> np.ndarray:
+        """The α values: ``alphas``, or log-spaced from ``alpha_min`` to ``alpha_max``."""
+        if self.alphas is not None:
+            return np.asarray(self.alphas, dtype=np.float64)
+        if self.n_alphas is not None:
+            return np.geomspace(self.alpha_min, self.alpha_max, self.n_alphas)  # type: ignore[arg-type]
+        return np.array([0.5, 1.0, 2.0])
+
+    @property
+    def teacher_order(self) -> int:
+        """Gauss–Hermite nodes per dimension for ζ (default: ``cubature_order``)."""
+        return self.cubature_order if self.cubature_order_teacher is None else self.cubature_order_teacher
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidateConfig:
+    """[validate]: theory against finite simulations (§7.9) or training on Potts samples (§4–6)."""
+
+    target: Literal["replica", "train"] = field("replica")
+    sizes: tuple[int, ...] = field((100, 200, 400), check=_all_ints_at_least(1))
+    seeds: tuple[int, ...] = field((0, 1, 2, 3))
+    mode: Literal["gauss", "discrete"] = field("gauss")
+    edge_tol: float = field(1e-12, check=nonnegative)
+
+    def __post_init__(self) -> None:
+        if len(self.sizes) == 0:
+            raise InputError("sizes", [], "must be a non-empty list of integers")
+        if len(self.seeds) == 0:
+            raise InputError("seeds", [], "must be a non-empty list of integers")
+
+
+@dataclasses.dataclass(frozen=True)
+class PottsConfig:
+    """A ``statmech-attn potts`` config: ``seed`` plus the tables of §9."""
+
+    seed: int = field(0)
+    potts: PottsModelConfig | None = field(None)
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    replica: ReplicaConfig | None = field(None)
+    validate: ValidateConfig = field(default_factory=ValidateConfig)
+
+
+def require(table: object | None, name: str, verb: str) -> object:
+    """Return ``table`` or raise ``InputError`` saying that ``verb`` needs the TOML table ``[name]``."""
+    if table is None:
+        raise InputError(name, None, f"the [{name}] table is required by `potts {verb}`")
+    return table
