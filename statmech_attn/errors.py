@@ -32,5 +32,5 @@ class InputError(ValueError):
 
     def prefixed(self, prefix: str) -> "InputError":
         """The same error with ``prefix.`` put before the parameter name."""
-        name = f"{prefix}.{self.param}" if prefix else self.param
+        name = f"{prefix}.{self.param}" if prefix and self.param else (prefix or self.param)
         return InputError(name, self.value, self.allowed)
