@@ -17,4 +17,47 @@ from .config import SamplerConfig as SamplerConfig
 from .config import TrainConfig as TrainConfig
 from .config import ValidateConfig as ValidateConfig
 
+from .model import PottsModel as PottsModel
+from .model import potts_model as potts_model
+from .model import model_from_config as model_from_config
+from .model import energy as energy
+from .model import conditional_logits as conditional_logits
+from .model import conditionals as conditionals
+from .model import coupling_tensor as coupling_tensor
+from .model import centring_projector as centring_projector
+from .model import zero_sum_gauge as zero_sum_gauge
+from .model import Enumeration as Enumeration
+from .model import all_states as all_states
+from .model import enumerate_exact as enumerate_exact
+from .model import sample_exact as sample_exact
+from .model import ising_couplings as ising_couplings
+from .model import ising_ring_log_partition as ising_ring_log_partition
+from .model import ising_ring_correlation as ising_ring_correlation
+from .model import ising_ring_magnetisation as ising_ring_magnetisation
+from .model import ising_chain_log_partition as ising_chain_log_partition
+from .model import ising_chain_correlation as ising_chain_correlation
+from .sampler import Samples as Samples
+from .sampler import generate as generate
+from .sampler import gibbs_chains as gibbs_chains
+from .sampler import integrated_autocorr_time as integrated_autocorr_time
+from .pseudolikelihood import attention_matrix as attention_matrix
+from .pseudolikelihood import factored_couplings as factored_couplings
+from .pseudolikelihood import tensor_conditional_logits as tensor_conditional_logits
+from .pseudolikelihood import neg_pseudo_loglik as neg_pseudo_loglik
+from .pseudolikelihood import pl_objective as pl_objective
+from .pseudolikelihood import PseudoLikelihoodFit as PseudoLikelihoodFit
+from .pseudolikelihood import fit_pseudolikelihood as fit_pseudolikelihood
+from .pseudolikelihood import check_sequences as check_sequences
+from .metrics import zero_sum_couplings as zero_sum_couplings
+from .metrics import symmetrised_couplings as symmetrised_couplings
+from .metrics import true_couplings as true_couplings
+from .metrics import coupling_error as coupling_error
+from .metrics import pair_scores as pair_scores
+from .metrics import true_edges as true_edges
+from .metrics import top_pair_precision as top_pair_precision
+from .metrics import roc_auc as roc_auc
+from .metrics import colour_cosine as colour_cosine
+from .metrics import conditional_metrics as conditional_metrics
+from .metrics import recovery_metrics as recovery_metrics
+
 # --- replica theory (issue 7) re-exports go below this line ---
