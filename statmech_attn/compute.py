@@ -42,7 +42,9 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -213,10 +215,30 @@ def local_cluster(n_workers: int, *, dashboard: bool = False, quiet: bool = True
             dashboard = False
     # without a dashboard the scheduler's HTTP server (health, metrics) takes any free port
     extra = {} if dashboard else {"scheduler_kwargs": {"dashboard": False}}
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": pre}):
-        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                            dashboard_address=":8787" if dashboard else ":0", env=env,
-                            silence_logs=logging.ERROR if quiet else logging.WARNING, **extra)
+    # Ctrl-C on a terminal reaches the whole process group: the workers ignore SIGINT (inherited
+    # at spawn, then re-set by `dask_setup` below) and this process alone handles it.
+    in_main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": pre}):
+            return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                                dashboard_address=":8787" if dashboard else ":0", env=env,
+                                preload=[__name__],
+                                silence_logs=logging.ERROR if quiet else logging.WARNING, **extra)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, old)
+
+
+def dask_setup(worker: Any) -> None:
+    """Worker preload hook (``--preload statmech_attn.compute``): ignore SIGINT, import the package.
+
+    A terminal's Ctrl-C is meant for the client, which closes the cluster; a worker that died of
+    it would only print a traceback.  Importing this module also loads JAX once per worker, at
+    start-up rather than inside the first task.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # --------------------------------------------------------------------------------------------
