@@ -1,0 +1,220 @@
+"""Order parameters and the action S(U) of the attention-path theory (§4–6).
+
+    S(U) = [ E(U₁) + S_ent(U_a, U_L, …, U₁) ] / N_max
+
+    E     = ln det(K + T I_P) + Yᵀ (K + T I_P)⁻¹ Y,          K = Σ_i X̃_i U₁ X̃_iᵀ
+    S_ent = N_a ( U_a/σ_a² − ln U_a )
+          + N_L ( Tr U_L / (U_a σ_L²) − ln det U_L + H_L ln U_a )
+          + Σ_{ℓ=1}^{L−1} N_ℓ ( Tr( U_{ℓ+1}⁻¹ tr_{h_ℓ} U_ℓ ) / σ_ℓ² − ln det U_ℓ + H_ℓ ln det U_{ℓ+1} )
+
+with U_a eliminated in closed form (§6.1).  U is a tuple of symmetric positive-definite matrices,
+**layer 1 first**: U[0] = U₁ (H_tot × H_tot), …, U[L−1] = U_L (H_L × H_L).  Functions here are pure
+and jittable; a non-positive-definite U gives NaN (the solvers detect it and say so).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import numpy as np
+
+from ._kernels import reduce_examples, renormalised_kernel
+from ._model import Hyper, PathsModel
+
+
+class OrderParameters(NamedTuple):
+    """Saddle-point order parameters.
+
+    Attributes:
+        U: tuple (U₁, …, U_L), layer 1 first; U_ℓ is the D_ℓ × D_ℓ overlap matrix of the partial
+            effective weights over partial paths (h_ℓ, …, h_L) (§4), D_ℓ = H_ℓ ⋯ H_L.
+        U_a: the readout order parameter (scalar, closed form of §6.1).
+    """
+
+    U: tuple
+    U_a: jnp.ndarray
+
+
+class ProblemArrays(NamedTuple):
+    """The training data as the action sees it (a pytree).
+
+    ``xt`` (P', N₀, H_tot) path-augmented inputs (possibly reduced to P' ≤ N₀·H_tot
+    pseudo-examples, exactly), ``y`` (P',) labels in the same basis, ``n_dropped`` = P − P' and
+    ``y_perp2`` = |Y_⊥|², the constants that keep the action equal to the unreduced one.
+    """
+
+    xt: jnp.ndarray
+    y: jnp.ndarray
+    n_dropped: jnp.ndarray
+    y_perp2: jnp.ndarray
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PathsProblem:
+    """A saddle-point problem: the model plus its training (and optional test) data.
+
+    Build it with :func:`make_problem`.  ``n_train`` is the number P of training examples;
+    ``arrays`` is what the action needs; ``xt_test``, ``y_test`` the test set (or None).
+    """
+
+    model: PathsModel
+    arrays: ProblemArrays
+    n_train: int
+    xt_train: jnp.ndarray
+    y_train: jnp.ndarray
+    xt_test: jnp.ndarray | None = None
+    y_test: jnp.ndarray | None = None
+
+    @property
+    def alpha(self) -> float:
+        """α = P / N_max."""
+        return self.n_train / self.model.width_max
+
+    def with_model(self, model: PathsModel) -> "PathsProblem":
+        """The same data with another model of the same architecture (e.g. other widths)."""
+        if model.heads != self.model.heads or model.readout != self.model.readout or model.sigma2_input != self.model.sigma2_input:
+            raise ValueError("with_model only changes widths, variances and temperature")
+        return dataclasses.replace(self, model=model)
+
+    def with_alpha(self, alpha: float) -> "PathsProblem":
+        """The same data with every width rescaled so that P / N_max = α."""
+        return self.with_model(self.model.with_alpha(alpha, self.n_train))
+
+
+def make_problem(model: PathsModel, xt: np.ndarray, y: np.ndarray, xt_test: np.ndarray | None = None,
+                 y_test: np.ndarray | None = None, *, reduce: bool | None = None) -> PathsProblem:
+    """Assemble a :class:`PathsProblem` from path-augmented inputs (see ``path_inputs``).
+
+    When P > N₀·H_tot (or ``reduce=True``) the P examples are reduced exactly to N₀·H_tot
+    pseudo-examples (``reduce_examples``): same action up to no constant, same gradients, same
+    predictor; each Cholesky then costs (N₀H)³ instead of P³.
+    """
+    xt = np.asarray(xt, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    p, n0, h = xt.shape
+    if reduce is None:
+        reduce = p > n0 * h
+    if reduce:
+        xr, yr, yperp2, _ = reduce_examples(xt, y)
+        arrays = ProblemArrays(jnp.asarray(xr), jnp.asarray(yr), jnp.asarray(float(p - xr.shape[0])), jnp.asarray(yperp2))
+    else:
+        arrays = ProblemArrays(jnp.asarray(xt), jnp.asarray(y), jnp.asarray(0.0), jnp.asarray(0.0))
+    return PathsProblem(model=model, arrays=arrays, n_train=p, xt_train=jnp.asarray(xt), y_train=jnp.asarray(y),
+                        xt_test=None if xt_test is None else jnp.asarray(xt_test, dtype=jnp.float64),
+                        y_test=None if y_test is None else jnp.asarray(y_test, dtype=jnp.float64))
+
+
+# ------------------------------------------------------------------------------------------
+# building blocks
+
+
+def logdet_pd(m: jnp.ndarray) -> jnp.ndarray:
+    """ln det M = 2 Σ ln diag chol(M) (NaN if M is not positive definite)."""
+    c = jnp.linalg.cholesky(m)
+    return 2.0 * jnp.sum(jnp.log(jnp.diagonal(c)))
+
+
+def solve_pd(m: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
+    """M⁻¹ b by Cholesky (NaN if M is not positive definite)."""
+    return jsl.cho_solve((jnp.linalg.cholesky(m), True), b)
+
+
+def partial_trace(u: jnp.ndarray, h: int) -> jnp.ndarray:
+    """tr_{h_ℓ} U_ℓ: contract the outermost head index (U reshaped to (H, D, H, D), axes 0 and 2)."""
+    d = u.shape[0] // h
+    return jnp.einsum("hahb->ab", u.reshape(h, d, h, d))
+
+
+def readout_order_parameter(trace_u_last: jnp.ndarray, heads_last: int, hyper: Hyper) -> jnp.ndarray:
+    """U_a, the positive root of U_a² + β U_a − γ = 0 (§6.1):
+
+        β = σ_a² (H_L N_L / N_a − 1),  γ = Tr(U_L) N_L σ_a² / (N_a σ_L²).
+
+    Written as 2γ / (β + √(β² + 4γ)) when β > 0 (no cancellation).
+    """
+    n_l = hyper.widths[-1]
+    n_a = hyper.width_readout
+    s2a = hyper.sigma2_readout
+    beta = s2a * (heads_last * n_l / n_a - 1.0)
+    gamma = trace_u_last * n_l * s2a / (n_a * hyper.sigma2_layers[-1])
+    disc = jnp.sqrt(beta * beta + 4.0 * gamma)
+    return jnp.where(beta > 0, 2.0 * gamma / (beta + disc), 0.5 * (disc - beta))
+
+
+def entropy(U: Sequence[jnp.ndarray], heads: tuple[int, ...], hyper: Hyper) -> jnp.ndarray:
+    """S_ent(U_a(U_L), U_L, …, U₁) of §5 with U_a at its closed form (not divided by N_max)."""
+    L = len(heads)
+    u_last = U[L - 1]
+    u_a = readout_order_parameter(jnp.trace(u_last), heads[-1], hyper)
+    n_a, s2a = hyper.width_readout, hyper.sigma2_readout
+    n_l, s2l = hyper.widths[L - 1], hyper.sigma2_layers[L - 1]
+    s = n_a * (u_a / s2a - jnp.log(u_a))
+    s = s + n_l * (jnp.trace(u_last) / (u_a * s2l) - logdet_pd(u_last) + heads[-1] * jnp.log(u_a))
+    for l in range(L - 1):
+        u_next = U[l + 1]
+        pt = partial_trace(U[l], heads[l])
+        s = s + hyper.widths[l] * (
+            jnp.trace(solve_pd(u_next, pt)) / hyper.sigma2_layers[l] - logdet_pd(U[l]) + heads[l] * logdet_pd(u_next)
+        )
+    return s
+
+
+def energy(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> jnp.ndarray:
+    """E(U₁) = ln det(K + T I) + Yᵀ (K + T I)⁻¹ Y (in the reduced basis plus its exact constants)."""
+    k = renormalised_kernel(u1, arrays.xt)
+    k = k + temperature * jnp.eye(k.shape[0], dtype=k.dtype)
+    c = jnp.linalg.cholesky(k)
+    alpha = jsl.cho_solve((c, True), arrays.y)
+    logdet = 2.0 * jnp.sum(jnp.log(jnp.diagonal(c))) + arrays.n_dropped * jnp.log(temperature)
+    return logdet + arrays.y @ alpha + arrays.y_perp2 / temperature
+
+
+def action_from(U: Sequence[jnp.ndarray], arrays: ProblemArrays, heads: tuple[int, ...], hyper: Hyper) -> jnp.ndarray:
+    """S(U) = [E(U₁) + S_ent(U)] / N_max (jittable form with explicit arrays)."""
+    n_max = jnp.maximum(jnp.max(hyper.widths), hyper.width_readout)
+    return (energy(U[0], arrays, hyper.temperature) + entropy(U, heads, hyper)) / n_max
+
+
+def action(U: Sequence[jnp.ndarray], problem: PathsProblem) -> jnp.ndarray:
+    """S(U) = [E(U₁) + S_ent(U)] / N_max for a :class:`PathsProblem` (U layer 1 first)."""
+    return action_from(tuple(U), problem.arrays, problem.model.heads, problem.model.hyper())
+
+
+def energy_gradient(u1: jnp.ndarray, problem: PathsProblem) -> jnp.ndarray:
+    """Ω = ∂E/∂U₁ = Σ_i X̃_iᵀ B X̃_i with G = (K + T I)⁻¹, r = G Y, B = G − r rᵀ (§6.2)."""
+    arrays = problem.arrays
+    return _energy_gradient(u1, arrays, problem.model.hyper().temperature)
+
+
+@jax.jit
+def _energy_gradient(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> jnp.ndarray:
+    xt = arrays.xt
+    k = renormalised_kernel(u1, xt) + temperature * jnp.eye(xt.shape[0])
+    c = jnp.linalg.cholesky(k)
+    r = jsl.cho_solve((c, True), arrays.y)
+    p, n0, h = xt.shape
+    gx = jsl.cho_solve((c, True), xt.reshape(p, n0 * h)).reshape(p, n0, h)
+    tr_term = jnp.einsum("mip,miq->pq", xt, gx)  # Tr(G C^{qp}) = Σ_i X̃_iᵀ G X̃_i
+    w = jnp.einsum("mip,m->ip", xt, r)  # X̃_iᵀ r
+    return tr_term - jnp.einsum("ip,iq->pq", w, w)
+
+
+def gp_order_parameters(model: PathsModel) -> OrderParameters:
+    """The Gaussian-process point (α → 0, §8): U_a = σ_a², U_ℓ = σ_a² σ_L² ⋯ σ_ℓ² I_{D_ℓ}."""
+    s2 = model.sigma2_layers
+    U = tuple(
+        jnp.eye(d) * model.sigma2_readout * float(np.prod(s2[l:]))
+        for l, d in enumerate(model.path_dims)
+    )
+    return OrderParameters(U=U, U_a=jnp.asarray(model.sigma2_readout))
+
+
+def order_parameters(U: Sequence[jnp.ndarray], model: PathsModel) -> OrderParameters:
+    """Bundle U (layer 1 first) with its closed-form U_a."""
+    U = tuple(jnp.asarray(u) for u in U)
+    u_a = readout_order_parameter(jnp.trace(U[-1]), model.heads[-1], model.hyper())
+    return OrderParameters(U=U, U_a=u_a)
