@@ -24,11 +24,15 @@ def sample_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> lis
     ax = axes[0]
     if res.get("exact_one_site_marginals") is not None:
         exact = np.asarray(res["exact_one_site_marginals"])
-        ax.plot(exact.ravel(), marg.ravel(), "o", ms=4)
-        lo, hi = 0.0, max(exact.max(), marg.max()) * 1.05
-        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
-        ax.set_xlabel("exact $P_i(a)$")
-        ax.set_ylabel("sampled $P_i(a)$")
+        tau = max(1.0, res["energy_autocorr_sweeps"] / max(1, record["config"].get("sampler", {}).get("thin", 1)))
+        se = np.sqrt(exact * (1 - exact) * tau / res["n_samples"]).ravel()
+        k = np.arange(L * C)
+        ax.fill_between(k, -3 * se, 3 * se, color="0.85", label="±3 standard errors")
+        ax.plot(k, (marg - exact).ravel(), "o", ms=4, label="sampled − exact")
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xlabel("site·C + colour")
+        ax.set_ylabel("$P_i(a)$ error")
+        ax.legend(fontsize=8)
         ax.set_title(f"one-site marginals (max error {res['max_marginal_error']:.2g})")
     else:
         im = ax.imshow(marg.T, aspect="auto", cmap="viridis")
@@ -39,11 +43,11 @@ def sample_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> lis
     ax = axes[1]
     trace = arrays.get("energy_trace")
     if trace is not None and trace.size:
-        for c in range(trace.shape[0]):
-            ax.plot(trace[c], lw=0.5)
+        for c in range(min(4, trace.shape[0])):
+            ax.plot(trace[c, :500], lw=0.7)
         ax.set_xlabel("sweep after burn-in")
         ax.set_ylabel("energy H(s)")
-        ax.set_title(f"energy per chain (τ = {res['energy_autocorr_sweeps']:.3g} sweeps)")
+        ax.set_title(f"energy, first chains (τ = {res['energy_autocorr_sweeps']:.3g} sweeps)")
     else:
         ax.set_axis_off()
     fig.tight_layout()
