@@ -150,6 +150,13 @@ class PartialTrace(LinearOperator):
     def adjoint_of(self, p):
         return KronIdentity(p, self.n)
 
+    def doit(self, **hints):
+        arg = self.arg.doit(**hints)
+        c = _scalar_times_identity(arg)
+        if c is not None:  # tr_n(c I_{n d}) = n c I_d
+            return (self.n * c) * sp.Identity(arg.shape[0] / self.n)
+        return PartialTrace(arg, self.n, self.args[2])
+
     def numeric_args(self):
         return (self.arg, self.n)
 
@@ -184,6 +191,13 @@ class KronIdentity(LinearOperator):
 
     def adjoint_of(self, p):
         return PartialTrace(p, self.n)
+
+    def doit(self, **hints):
+        arg = self.arg.doit(**hints)
+        c = _scalar_times_identity(arg)
+        if c is not None:  # I_n ⊗ (c I_d) = c I_{n d}
+            return c * sp.Identity(arg.shape[0] * self.n)
+        return KronIdentity(arg, self.n)
 
     def _eval_transpose(self):
         return KronIdentity(self.arg.T, self.n)
@@ -842,6 +856,14 @@ class _Latex(LatexPrinter):
 
     def _print_Identity(self, expr):
         return r"\mathbb{I}_{%s}" % self._print(expr.rows)
+
+    def _print_log(self, expr, exp=None):
+        a = expr.args[0]
+        if isinstance(a, sp.Determinant):
+            txt = r"\ln\det %s" % self.parenthesize(a.arg, 1000) if isinstance(a.arg, sp.MatrixSymbol) else \
+                r"\ln\det\left(%s\right)" % self._print(a.arg)
+            return txt if exp is None else r"\left(%s\right)^{%s}" % (txt, exp)
+        return super()._print_log(expr, exp)
 
 
 def latex(expr, **settings) -> str:

@@ -286,15 +286,33 @@ class PathsDerivation:
                 (r"\Omega_{ij}", r"entry $(i, j)$ of $\Omega = \partial E/\partial U_1$ (matrix form of the same derivation)"),
             ]
         for expr, sym, meaning in self.abbreviations:
-            defs.append((f"{st.latex(sym)} = {st.latex(_abbreviate(expr, self.abbreviations, skip=sym))}", meaning))
+            defs.append((f"{st.latex(sym)} = {st.latex(self._definition(expr, sym))}", meaning))
         conds = [dataclasses.replace(c, equation=_abbreviate(c.equation, self.abbreviations),
                                      fixed_point=_abbreviate(c.fixed_point, self.abbreviations)) for c in self.conditions]
         notes = [
             "Conditions are N_max * dS/dq = 0; matrix derivatives are symmetrised, d/dU_kl treating U_kl, U_lk as one entry.",
             "U_a is eliminated in closed form; by the envelope theorem dS/dU_L = partial S/partial U_L at U_a(U_L).",
         ]
+        if self.form == "matrix":
+            fe, fe_abbrev = self.free_energy, self.abbreviations
+        else:  # the component action holds opaque ln det / inverse functions: show the matrix form
+            md = derive_paths(a.heads, a.readout, form="matrix")
+            fe, fe_abbrev = md.free_energy, md.abbreviations
+            notes.append("The free energy is shown in matrix form; the conditions differentiate it entry by entry.")
         return st.to_latex(conds, key=a.key, title=title, definitions=defs,
-                           free_energy=_abbreviate(self.free_energy, self.abbreviations), free_energy_lhs="S", notes=notes)
+                           free_energy=_abbreviate(fe, fe_abbrev), free_energy_lhs="S", notes=notes)
+
+    def _definition(self, expr, sym):
+        """The right-hand side of an abbreviation, written with the other abbreviations; an
+        operator sum is shown with a positive outer sign (K*(−A) → −K*(A) flipped back)."""
+        rhs = _abbreviate(expr, self.abbreviations, skip=sym)
+        if isinstance(rhs, sp.MatMul):
+            coeff, mats = rhs.as_coeff_matrices()
+            if coeff == -1 and len(mats) == 1 and isinstance(mats[0], LinearOperator):
+                op = mats[0]
+                inner = op.arg.args if isinstance(op.arg, sp.MatAdd) else (op.arg,)
+                rhs = op.with_arg(sp.MatAdd(*[-t for t in inner], evaluate=False) if len(inner) > 1 else -inner[0])
+        return rhs
 
     def text(self) -> str:
         """Plain-text (SymPy ``pretty``) rendering of the conditions and fixed-point forms."""
@@ -302,7 +320,7 @@ class PathsDerivation:
         out = [f"attention paths: L = {a.n_layers}, heads = {list(a.heads)}, readout = {a.readout}, {self.form} form",
                f"derived in {self.seconds:.2f} s" + (" (loaded from cache)" if self.cache_hit else ""), ""]
         for expr, sym, meaning in self.abbreviations:
-            out.append(f"{sym} = {sp.sstr(_abbreviate(expr, self.abbreviations, skip=sym))}    ({meaning})")
+            out.append(f"{sym} = {sp.sstr(self._definition(expr, sym))}    ({meaning})")
         if self.abbreviations:
             out.append("")
         for c in self.conditions:
@@ -329,7 +347,7 @@ def _abbreviate(expr, abbreviations, skip=None):
         return None
     for full, sym, _ in abbreviations:
         if sym == skip:
-            break
+            continue
         reps = {full: sym}
         if isinstance(full, sp.MatMul):  # c·𝒜(M): also replace the bare 𝒜(M) by sym / c
             coeff, mats = full.as_coeff_matrices()
@@ -394,8 +412,11 @@ def _derive_matrix(arch: Architecture) -> PathsDerivation:
         G = sp.MatrixSymbol("G", sy.P, sy.P)
         Om = SymmetricMatrixSymbol("Omega", U[0].shape[0], U[0].shape[0])
         K = sp.MatrixSymbol("K", sy.P, sy.P)
+        # Ω as it appears in the U₁ condition (same operator, sign normalised for display)
+        omega_display = next((t for t in (conds[0].equation.args if isinstance(conds[0].equation, sp.MatAdd) else ())
+                              if isinstance(t, PathKernelAdjoint)), omega)
         abbreviations = (
-            (omega, Om, r"$\partial E/\partial U_1$, the energy gradient (depends on $U_1$ through $G$)"),
+            (omega_display, Om, r"$\partial E/\partial U_1$, the energy gradient (depends on $U_1$ through $G$)"),
             (g, G, r"$(K + T \mathbb{I}_P)^{-1}$"),
             (PathKernel(U[0], sy.xt, sy.P), K, r"renormalised kernel $K(U_1)$"),
         )
@@ -529,16 +550,22 @@ def _scalar_args(sy: Symbols) -> list:
 
 
 @functools.lru_cache(maxsize=32)
-def _numeric_cached(heads: tuple, readout: str, form: str) -> NumericPaths:
-    return _build_numeric(derive_paths(heads, readout, form=form))
+def _numeric_cached(heads: tuple, form: str) -> NumericPaths:
+    # the readout enters only through X̃ (an argument of the callables), never the equations
+    return _build_numeric(derive_paths(heads, "last", form=form))
 
 
 def numeric(derivation_or_heads, readout: str = "last", form: str = "matrix") -> NumericPaths:
-    """JAX callables of a derivation (or of ``derive_paths(heads, readout, form=form)``)."""
+    """JAX callables of a derivation (or of ``derive_paths(heads, readout, form=form)``).
+
+    The callables are the same for every readout (the readout shapes X̃, which they take as an
+    argument), so they are built once per (heads, form) and kept in memory.
+    """
     if isinstance(derivation_or_heads, PathsDerivation):
         d = derivation_or_heads
-        return _numeric_cached(d.architecture.heads, d.architecture.readout, d.form)
-    return _numeric_cached(tuple(derivation_or_heads), readout, form)
+        return _numeric_cached(d.architecture.heads, d.form)
+    Architecture(tuple(derivation_or_heads), readout)  # validates
+    return _numeric_cached(tuple(derivation_or_heads), form)
 
 
 def _build_numeric(d: PathsDerivation) -> NumericPaths:
