@@ -173,6 +173,7 @@ class ReplicaConfig:
     tol: float = field(1e-10, check=positive)
     max_steps: int = field(3000, check=at_least(1))
     damping: float = field(0.5, check=_open_unit)
+    solver: Literal["newton", "broyden", "fixed_point"] = field("newton", doc="saddle-point solver (issue 7)")
 
     def __post_init__(self) -> None:
         C = self.colours
@@ -221,6 +222,7 @@ class ValidateConfig:
     seeds: tuple[int, ...] = field((0, 1, 2, 3))
     mode: Literal["gauss", "discrete"] = field("gauss")
     edge_tol: float = field(1e-12, check=nonnegative)
+    n_test: int = field(4000, check=at_least(1), doc="fresh test contexts per seed (replica validation, issue 7)")
 
     def __post_init__(self) -> None:
         if len(self.sizes) == 0:
