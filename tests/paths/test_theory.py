@@ -110,11 +110,11 @@ def test_energy_hessian_closed_form_matches_autodiff():
     u = flatten_U(U)
     B = symmetric_basis(layout)
     h_closed = np.asarray(hessian_U(u, problem.arrays, problem.model.hyper(), layout))
-    h_auto = np.asarray(jax.hessian(_action_flat)(u, problem.arrays, problem.model.hyper(), layout))
+    h_auto = np.asarray(jax.jit(jax.hessian(_action_flat), static_argnums=3)(u, problem.arrays, problem.model.hyper(), layout))
     np.testing.assert_allclose(B.T @ h_closed @ B, B.T @ h_auto @ B, rtol=1e-10, atol=1e-12)
     # the energy block alone against autodiff of E
     e = lambda m: sp.energy(0.5 * (m + m.T), problem.arrays, problem.model.hyper().temperature)  # noqa: E731
-    h_e = jax.hessian(e)(U[0]).reshape(16, 16)
+    h_e = jax.jit(jax.hessian(e))(U[0]).reshape(16, 16)
     h_c = energy_hessian(U[0], problem.arrays, problem.model.hyper().temperature)
     Bs = symmetric_basis(layout_of((4,)))
     np.testing.assert_allclose(Bs.T @ np.asarray(h_c) @ Bs, Bs.T @ np.asarray(h_e) @ Bs, rtol=1e-10, atol=1e-12)
