@@ -107,14 +107,29 @@ def _codes(x: jax.Array, phi: jax.Array, lam: float, alpha0: jax.Array, max_step
                                                                                  tol)
 
 
+@functools.partial(jax.jit, static_argnames=("max_steps", "chunk"))
+def _codes_chunked(x: jax.Array, phi: jax.Array, lam: float, alpha0: jax.Array, max_steps: int, tol: float,
+                   chunk: int):
+    """:func:`_codes` over blocks of ``chunk`` tokens (``lax.map``): a vmapped while-loop runs until
+    its slowest token converges, so blocks keep fast tokens from waiting on the slowest overall."""
+    m, d = x.shape
+    pad = (-m) % chunk
+    xp = jnp.concatenate([x, jnp.zeros((pad, d))]).reshape(-1, chunk, d)
+    ap = jnp.concatenate([alpha0, jnp.zeros((pad, alpha0.shape[1]))]).reshape(-1, chunk, alpha0.shape[1])
+    a, k, r = jax.lax.map(lambda xa: _codes(xa[0], phi, lam, xa[1], max_steps, tol), (xp, ap))
+    return a.reshape(-1, alpha0.shape[1])[:m], k.reshape(-1)[:m], r.reshape(-1)[:m]
+
+
 def sparse_codes(states: np.ndarray, dictionary: np.ndarray, sparsity: float, *, max_steps: int = 2000,
-                 tol: float = 1e-8, init: np.ndarray | None = None, throw: bool = True) -> Solution:
+                 tol: float = 1e-8, init: np.ndarray | None = None, chunk_size: int = 32,
+                 throw: bool = True) -> Solution:
     """Non-negative lasso codes of every row of ``states`` (m, d) against Φ (d, K).
 
     Returns a :class:`~statmech_attn.Solution` whose ``value`` is the code matrix (m, K);
     ``residual`` is the largest KKT residual over tokens, ``iterations`` the largest FISTA
     iteration count, ``action`` the total objective Σ_tokens ½|x − Φα|² + λ|α|₁, and ``stats`` holds
-    ``mean_iterations``, ``lipschitz`` and ``wall_time``.
+    ``mean_iterations``, ``lipschitz`` and ``wall_time``.  Tokens are solved in vmapped blocks of
+    ``chunk_size``.
     """
     x = check_states(states, ndims=(2,))
     phi = check_dictionary(dictionary, x.shape[1])
@@ -124,13 +139,16 @@ def sparse_codes(states: np.ndarray, dictionary: np.ndarray, sparsity: float, *,
         raise InputError("max_steps", max_steps, "must be an integer >= 1")
     if not (tol > 0):
         raise InputError("tol", tol, "must be > 0")
+    if not (isinstance(chunk_size, (int, np.integer)) and chunk_size >= 1):
+        raise InputError("chunk_size", chunk_size, "must be an integer >= 1")
     k = phi.shape[1]
     a0 = np.zeros((x.shape[0], k)) if init is None else np.maximum(np.asarray(init, dtype=np.float64), 0.0)
     if a0.shape != (x.shape[0], k):
         raise InputError("init", f"shape {a0.shape}", f"must have shape ({x.shape[0]}, {k})")
     t0 = time.perf_counter()
-    alpha, iters, res = _codes(jnp.asarray(x), jnp.asarray(phi), float(sparsity), jnp.asarray(a0), int(max_steps),
-                               float(tol))
+    chunk = int(min(chunk_size, x.shape[0]))
+    alpha, iters, res = _codes_chunked(jnp.asarray(x), jnp.asarray(phi), float(sparsity), jnp.asarray(a0),
+                                       int(max_steps), float(tol), chunk)
     alpha = np.asarray(alpha)
     res_max = float(jnp.max(res))
     obj = float(jnp.sum(lasso_objective(jnp.asarray(x), jnp.asarray(phi), jnp.asarray(alpha), sparsity)))
