@@ -32,6 +32,8 @@ __all__ = [
     "vanilla_attention",
     "masked_cross_entropy",
     "logits_all",
+    "logits_all_by_site",
+    "vanilla_logits_all",
     "draw_mask",
     "penalty",
 ]
@@ -139,11 +141,45 @@ def logits_all(layer: Literal["factored", "vanilla"], params, s: jax.Array, *,
     """
     if layer == "factored":
         return factored_logits(params, s, jnp.zeros(s.shape, dtype=bool), attention)
+    return vanilla_logits_all(params, s, residual)
+
+
+def vanilla_logits_all(params: VanillaParams, s: jax.Array, residual: bool = False) -> jax.Array:
+    """Vanilla-layer logits at every site i with site i masked alone, in one pass; (B, L, C).
+
+    With only site i masked, every other site keeps its unmasked key and value, and the query,
+    key and value of site i come from the mask embedding e'_i = E[:, C] + E^pos[:, i] (the same
+    for every sequence).  So row i of the scores is q'_i·k_j (j ≠ i) and q'_i·k'_i on the diagonal.
+    Equal to :func:`logits_all_by_site` (one forward pass per masked site).
+    """
     L = s.shape[-1]
+    C = params.W_O.shape[0]
+    d = params.W_Q.shape[0]
+    e = _embed(params, s, jnp.zeros(s.shape, dtype=bool))  # (..., L, d) unmasked
+    k, v = e @ params.W_K.T, e @ params.W_V.T
+    e_m = params.E[:, C][None, :] + params.E_pos.T  # (L, d): masked embedding of each site
+    q_m, k_m, v_m = e_m @ params.W_Q.T, e_m @ params.W_K.T, e_m @ params.W_V.T
+    eye = jnp.eye(L, dtype=bool)
+    scores = jnp.einsum("id,...jd->...ij", q_m, k)
+    scores = jnp.where(eye, jnp.sum(q_m * k_m, axis=-1)[:, None], scores) / jnp.sqrt(d)
+    A = jax.nn.softmax(scores, axis=-1)
+    diag = jnp.diagonal(A, axis1=-2, axis2=-1)  # (..., L)
+    h = jnp.einsum("...ij,...jd->...id", jnp.where(eye, 0.0, A), v) + diag[..., None] * v_m
+    if residual:
+        h = h + e_m
+    return h @ params.W_O.T + params.b_O
+
+
+def logits_all_by_site(layer: Literal["factored", "vanilla"], params, s: jax.Array, *,
+                       attention: Literal["softmax", "linear"] = "softmax", residual: bool = False) -> jax.Array:
+    """Like :func:`logits_all`, by the definition: one forward pass per masked site (vmap over i)."""
+    L = s.shape[-1]
+    fn = ((lambda m: factored_logits(params, s, m, attention)) if layer == "factored"
+          else (lambda m: vanilla_logits(params, s, m, residual)))
 
     def at_site(i):
         mask = jnp.broadcast_to(jnp.arange(L) == i, s.shape)
-        return vanilla_logits(params, s, mask, residual)[..., i, :]
+        return fn(mask)[..., i, :]
 
     return jnp.moveaxis(jax.vmap(at_site)(jnp.arange(L)), 0, -2)
 

@@ -84,6 +84,7 @@ def _logits(cfg: TrainConfig, params, s, mask):
     return vanilla_logits(params, s, mask, cfg.residual)
 
 
+@functools.partial(jax.jit, static_argnames=("cfg",))
 def log_probs_all(cfg: TrainConfig, params, s: jax.Array) -> jax.Array:
     """ln p_θ(s_i = a | s with site i masked alone), shape (M, L, C)."""
     z = logits_all(cfg.layer, params, s, attention=cfg.attention, residual=cfg.residual)
@@ -187,14 +188,18 @@ def layer_attention(trained: TrainedLayer, sequences: np.ndarray) -> np.ndarray:
     attention row of each site i with i masked alone, averaged over ``sequences`` (1, L, L)."""
     if trained.settings.layer == "factored":
         return np.asarray(attention_matrix(trained.params.W, trained.settings.attention))
-    s = jnp.asarray(sequences)
+    return np.asarray(_vanilla_attention_rows(trained.params, jnp.asarray(sequences)))[None]
+
+
+@jax.jit
+def _vanilla_attention_rows(params, s):
     L = s.shape[1]
 
     def row(i):
         mask = jnp.broadcast_to(jnp.arange(L) == i, s.shape)
-        return jnp.mean(vanilla_attention(trained.params, s, mask)[:, i, :], axis=0)
+        return jnp.mean(vanilla_attention(params, s, mask)[:, i, :], axis=0)
 
-    return np.asarray(jax.vmap(row)(jnp.arange(L)))[None]
+    return jax.vmap(row)(jnp.arange(L))
 
 
 def evaluate(trained: TrainedLayer, test_sequences: np.ndarray, model: PottsModel | None = None,
