@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import typer
 
-from .._cli_common import (ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, VerbOutput, execute,
-                           plot_run)
+from .._cli_common import (ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, VerbOutput, derive_app,
+                           execute, plot_run)
 from ..errors import InputError
 from .config import Config
 
@@ -80,3 +80,18 @@ def _plots(record: dict, arrays: dict) -> list:
 def plot_cmd(run_dir: RunDirArg) -> None:
     """HFC/LFC vs depth (theory line, simulation points) and the growth-factor plane of a run."""
     plot_run(Path(run_dir), _plots, expect_theory="oversmoothing")
+
+
+@derive_app.command("oversmoothing")
+def derive_oversmoothing(as_json: JsonOpt = False) -> None:
+    """The Kronecker spectrum identity and the uniform-mixing HFC/LFC factor, derived with SymPy (LaTeX)."""
+    import json
+
+    from derivations.oversmoothing import kronecker_identity, latex_summary, uniform_mixing_ratio
+
+    text = latex_summary()
+    if as_json:
+        typer.echo(json.dumps({"latex": text.splitlines(), "kronecker_identity_verified": kronecker_identity(),
+                               "uniform_mixing_verified": uniform_mixing_ratio().verified}, indent=2))
+    else:
+        typer.echo(text)

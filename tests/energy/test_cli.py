@@ -56,3 +56,14 @@ def test_bad_input_exit_2(tmp_path, body, param):
     r = runner.invoke(app, ["energy", "analyse", str(p)])
     assert r.exit_code == 2, r.output
     assert param in r.output and "Traceback" not in r.output
+
+
+def test_given_weights_from_npz():
+    """Layer 0 of examples/energy_weights.npz has W_V = W_K M, layer 1 a generic W_V (d_k < d)."""
+    with np.load("examples/energy_weights.npz") as z:
+        wk, wv = z["w_key"], z["w_value"]
+    ranks = [np.linalg.matrix_rank(np.hstack([wk[l], wv[l]])) - np.linalg.matrix_rank(wk[l]) for l in range(2)]
+    r = runner.invoke(app, ["energy", "analyse", "examples/energy_given.toml", "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)["result"]
+    assert [g["is_gradient_field"] for g in res["gradient_field"]] == [k == 0 for k in ranks] == [True, False]
