@@ -75,7 +75,9 @@ class Spectrum:
         eig_attention: eigenvalues λ_i(A), shape (n,), complex.
         eig_value_projection: eigenvalues λ_j(H), shape (d,), complex.
         growth: g_ij = 1 + λ_i(A) λ_j(H), shape (n, d).
-        smooth_mode: boolean (n,), True where λ_i(A) = 1 (the all-ones, low-frequency mode).
+        smooth_mode: boolean (n,), True for the all-ones (low-frequency) mode: the λ_i(A) = 1 whose
+            eigenvector is closest to 1 (a reducible A has further λ = 1 modes; they are
+            high-frequency).
         dominant: (i, j) of a mode of largest |g_ij|.
         regime: ``smoothing`` (dominant modes all have λ^A = 1: tokens converge to one vector,
             HFC/LFC → 0), ``sharpening`` (no dominant mode has λ^A = 1 and they share one real
@@ -173,12 +175,27 @@ def spectrum(attention: np.ndarray, value_projection: np.ndarray, *, tol: float 
     return spectrum_from_eigs(lam_a, u, scipy.linalg.eigvals(h), tol=tol)
 
 
+def _all_ones_mode(lam_a: np.ndarray, u: np.ndarray, tol: float) -> np.ndarray:
+    """Boolean mask of the one eigenvalue λ = 1 of A whose eigenvector is closest to 1/√n.
+
+    A reducible A (e.g. A = I or block-diagonal) has λ = 1 more than once; only one of those modes
+    is the all-ones (LFC) mode, the others are high-frequency modes growing just as fast.
+    """
+    unit = np.flatnonzero(np.abs(lam_a - 1.0) <= np.sqrt(tol))
+    mask = np.zeros(lam_a.shape, dtype=bool)
+    if unit.size:
+        n = u.shape[0]
+        align = np.abs(u[:, unit].sum(axis=0)) / (np.sqrt(n) * np.linalg.norm(u[:, unit], axis=0))
+        mask[unit[int(np.argmax(align))]] = True
+    return mask
+
+
 def spectrum_from_eigs(lam_a: np.ndarray, u: np.ndarray, lam_h: np.ndarray, *, tol: float = 1e-9) -> Spectrum:
     """:func:`spectrum` from precomputed eigenvalues λ(A) (with right eigenvectors ``u``) and λ(H)."""
     if not (tol > 0):
         raise InputError("tol", tol, "must be > 0")
     g = growth_factors(lam_a, lam_h)
-    smooth = np.abs(lam_a - 1.0) <= np.sqrt(tol)
+    smooth = _all_ones_mode(lam_a, u, tol)
     dom, regime, top, gap, rate = _classify(g, smooth, tol)
     if regime == "smoothing":
         limit = 0.0

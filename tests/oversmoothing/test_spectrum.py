@@ -97,6 +97,18 @@ def test_regimes_complex_and_balanced_closed_forms():
     assert os_.spectrum(swap, -np.eye(2)).regime == "sharpening"
 
 
+def test_reducible_attention_is_balanced():
+    """A = I or two uniform blocks: λ = 1 twice; the extra unit mode is high-frequency and grows
+    exactly like the all-ones mode, so HFC/LFC stays constant (checked by simulation)."""
+    block = np.kron(np.eye(2), np.full((2, 2), 0.5))
+    for a in (np.eye(3), block):
+        n = a.shape[0]
+        s = os_.spectrum(a, np.diag([0.5, -0.2]))
+        assert s.regime == "balanced" and s.smooth_mode.sum() == 1
+        r = os_.simulate(os_.StackSpec(a, np.diag([0.5, -0.2]), 60), os_.random_tokens(n, 2, 0))["hfc_lfc_ratio"]
+        assert 1e-3 < r[-1] / r[0] < 1e3
+
+
 def test_sharpening_limit_for_nonsymmetric_attention():
     """Sharpening with 1ᵀu ≠ 0: HFC/LFC saturates at ‖u − ū1‖/(√n|ū|) (u from numpy, not the library)."""
     rng = np.random.default_rng(0)
