@@ -115,7 +115,7 @@ class Spectrum:
             "regime": self.regime,
             "dominant_growth_factor": self.dominant_growth_factor,
             "spectral_gap": self.spectral_gap,
-            "hfc_lfc_rate": self.hfc_lfc_rate,
+            "hfc_lfc_rate": self.hfc_lfc_rate if np.isfinite(self.hfc_lfc_rate) else None,  # ±∞: a zero growth factor
             "hfc_lfc_limit": self.hfc_lfc_limit if np.isfinite(self.hfc_lfc_limit) else None,
             "dominant_mode": {"attention_index": i, "value_projection_index": j,
                               "eig_attention": _pair(self.eig_attention[i]),

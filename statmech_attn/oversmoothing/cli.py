@@ -37,7 +37,7 @@ def compute_analyse(cfg: Config) -> VerbOutput:
     result["metrics"] = {k: _finite_or_none(sim[k]) for k in
                          ("mean_pairwise_cosine", "dirichlet_energy_normalised", "effective_rank", "log_norm")}
     result["theory_vs_simulation_max_rel_error"] = an.max_rel_error if np.isfinite(an.max_rel_error) else None
-    result["eigenvector_condition"] = an.condition
+    result["eigenvector_condition"] = an.condition if np.isfinite(an.condition) else None  # None: defective
     result["n_tokens"], result["dim"], result["depth"] = spec.n, spec.d, spec.depth
     arrays = {"growth": s.growth, "smooth_mode": s.smooth_mode, "eig_attention": s.eig_attention,
               "eig_value_projection": s.eig_value_projection, "hfc_lfc_theory": an.theory,

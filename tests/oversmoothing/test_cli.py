@@ -58,3 +58,13 @@ def test_bad_input_exits_2_naming_parameter(tmp_path, body, param):
     r = runner.invoke(app, ["oversmoothing", "analyse", str(_write(tmp_path, body))])
     assert r.exit_code == 2
     assert param in r.output and "Traceback" not in r.output
+
+
+def test_zero_growth_factor_gives_null_not_a_crash(tmp_path):
+    """H = −I with uniform A: the all-ones mode has growth 1 + (−1) = 0, rate and limit are infinite."""
+    p = _write(tmp_path, "[oversmoothing]\nattention = [[0.5, 0.5], [0.5, 0.5]]\n"
+                         "value_projection = [[-1.0, 0.0], [0.0, -1.0]]\ndepth = 3\n")
+    r = runner.invoke(app, ["oversmoothing", "analyse", str(p), "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)["result"]
+    assert res["regime"] == "sharpening" and res["hfc_lfc_rate"] is None and res["hfc_lfc_limit"] is None
