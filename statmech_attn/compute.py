@@ -294,8 +294,8 @@ class Grid:
     """A grid: named axes (ordered), the continuation axis and the chunk size.
 
     Points are the cartesian product of the axes in the order given (the last axis varies
-    fastest).  A task is ``chunk`` consecutive values of ``along`` with every other coordinate
-    fixed; with ``along=None`` every point is its own task.  A ``seed`` axis, if present, is the
+    fastest).  A task is ``chunk`` consecutive values of ``along`` (sorted by value) with every
+    other coordinate fixed; with ``along=None`` every point is its own task.  A ``seed`` axis, if present, is the
     seed handed to the task; otherwise the run's base seed is.
 
     Attributes:
@@ -345,10 +345,12 @@ class Grid:
         return [dict(zip(names, combo)) for combo in itertools.product(*(v for _, v in self.axes))]
 
     def chunks(self) -> list[list[dict[str, Any]]]:
-        """The tasks of the full grid: lists of neighbouring points along ``along``."""
+        """The tasks of the full grid: lists of neighbouring points along ``along`` (in increasing value)."""
         if self.along is None:
             return [[p] for p in self.points()]
         along_vals = dict(self.axes)[self.along]
+        if all(isinstance(v, (int, float)) for v in along_vals):
+            along_vals = tuple(sorted(along_vals))  # neighbours in value, whatever order was given
         others = [(n, v) for n, v in self.axes if n != self.along]
         out = []
         for combo in itertools.product(*(v for _, v in others)):

@@ -13,6 +13,7 @@ import numpy as np
 import typer
 
 from .._cli_common import ConfigArg, ForceOpt, JsonOpt, OutOpt, ResumeOpt, SetOpt, VerbOutput, execute
+from ..compute import SchedulerOpt
 from ..errors import InputError
 from . import _task
 from ._action import PathsProblem
@@ -112,14 +113,56 @@ def sweep_records(cfg: PathsConfig, alphas: Sequence[float], init: Any = None) -
     return [solution_record(s, problem.with_alpha(float(a))) for s, a in zip(sols, alphas)]
 
 
-def run_sweep(cfg: PathsConfig, alphas: Sequence[float] | None = None) -> VerbOutput:
-    """``paths sweep``: solutions over the α grid of the config (or ``alphas``)."""
+def sweep_task(context: tuple[PathsProblem, Any, int], points: Sequence[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """Grid task of ``paths sweep`` (statmech_attn.compute): one continuation over a chunk of neighbouring α."""
+    from . import sweep
+
+    problem, solver, chunk = context
+    alphas = [float(p["alpha"]) for p in points]
+    # pad to the chunk length with the largest α (solved last, from its own converged point), so
+    # that every task has the same shape and the compiled sweep is reused
+    padded = alphas + [max(alphas)] * max(0, chunk - len(alphas))
+    sols = sweep(problem, padded, tol=solver.tol, max_steps=solver.max_steps)[:len(alphas)]
+    return [solution_record(s, problem.with_alpha(a)) for s, a in zip(sols, alphas)]
+
+
+def sweep_identity(cfg: PathsConfig) -> dict[str, Any]:
+    """The resolved config minus the grid ([sweep]) and [compute]: what a resumed sweep must match."""
+    import hashlib
+    from pathlib import Path
+
+    from ..config import to_toml_dict
+
+    ident = {k: v for k, v in to_toml_dict(cfg).items() if k not in ("sweep", "compute")}
+    if cfg.data.npz and Path(cfg.data.npz).is_file():
+        ident["data_sha256"] = hashlib.sha256(Path(cfg.data.npz).read_bytes()).hexdigest()
+    return ident
+
+
+def run_sweep(cfg: PathsConfig, alphas: Sequence[float] | None = None, *, out: Any = None, resume: bool = False,
+              scheduler: str | None = None) -> VerbOutput:
+    """``paths sweep``: solutions over the α grid of the config (or ``alphas``).
+
+    The grid runs through :mod:`statmech_attn.compute`: chunks of ``[compute] chunk`` neighbouring
+    α per task (continuation inside a chunk), one file per point under ``out/points/``.
+    """
+    from ..compute import Grid, resolve_scheduler, run_grid
+
     grid = np.asarray(alphas if alphas is not None else cfg.sweep.grid(), dtype=np.float64)
-    points = sweep_records(cfg, grid)
-    ok = all(p["converged"] for p in points)
-    n_bad = sum(not p["converged"] for p in points)
+    sched = resolve_scheduler(cfg.compute, scheduler)
+    problem, _ = load_problem(cfg)
+    try:
+        g = Grid.of(along="alpha", chunk=cfg.compute.chunk, alpha=grid.tolist())
+    except InputError as e:
+        raise InputError("sweep.alphas", e.value, e.allowed) from None
+    res = run_grid(sweep_task, (problem, cfg.solver, cfg.compute.chunk), g, out=out, resume=resume, identity=sweep_identity(cfg),
+                   scheduler=sched, seed=cfg.seed, description="paths sweep")
+    points = [dict(p.record) for p in res.points]
+    ok = res.ok
+    n_bad = sum(not p.ok for p in res.points)
     summary = [("points", len(points)), ("converged", len(points) - n_bad),
-               ("max residual", max(p["residual"] for p in points))]
+               ("max residual", max(p.get("residual", float("nan")) for p in points)),
+               ("computed now", f"{res.computed} points in {res.tasks_run} tasks ({res.scheduler})")]
     return VerbOutput(result={"alphas": grid, "points": points}, ok=ok, summary=summary,
                       message=f"paths sweep: {n_bad} of {len(points)} points did not converge")
 
@@ -184,14 +227,17 @@ def solve_cmd(config: ConfigArg, out: OutOpt = None, json: JsonOpt = False, forc
 @app.command("sweep")
 def sweep_cmd(config: ConfigArg, alphas: Annotated[Optional[str], typer.Option("--alphas", help="Comma-separated α grid, e.g. 0.1,0.5,1,2.")] = None,
               out: OutOpt = None, json: JsonOpt = False, force: ForceOpt = False, resume: ResumeOpt = False,
-              set_: SetOpt = None) -> None:
-    """Solutions over a grid of α = P/N_max (widths rescaled, P fixed), warm-started along the grid."""
+              set_: SetOpt = None, scheduler: SchedulerOpt = None) -> None:
+    """Solutions over a grid of α = P/N_max (widths rescaled, P fixed), warm-started along the grid.
+
+    Runs on --scheduler serial | local[:N] | tcp://HOST:PORT; --resume computes only missing points."""
     try:
         grid = _parse_alphas(alphas)
     except InputError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
-    execute("paths", "sweep", config, PathsConfig, lambda cfg: run_sweep(cfg, grid), out=out, as_json=json,
+    execute("paths", "sweep", config, PathsConfig,
+            lambda cfg: run_sweep(cfg, grid, out=out, resume=resume, scheduler=scheduler), out=out, as_json=json,
             force=force, resume=resume, sets=set_)
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..compute import ComputeConfig
 from ..config import all_positive, at_least, field, positive
 from ..errors import InputError
 from ._model import PathsModel
@@ -113,6 +114,7 @@ class PathsConfig:
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
     solver: SolverConfig = dataclasses.field(default_factory=SolverConfig)
     sweep: SweepConfig = dataclasses.field(default_factory=SweepConfig)
+    compute: ComputeConfig = dataclasses.field(default_factory=ComputeConfig)  # [compute]: where grids run
 
 
 def model_from_config(cfg: ModelConfig, heads_from_data: tuple[int, ...]) -> PathsModel:
