@@ -535,9 +535,9 @@ class NumericPaths:
 
 
 def _upper_entries(m):
-    import jax.numpy as jnp
+    import numpy as np
 
-    i, j = jnp.triu_indices(m.shape[0])
+    i, j = np.triu_indices(m.shape[0])  # static indices (jit-safe)
     return [m[a, b] for a, b in zip(i.tolist(), j.tolist())]
 
 
