@@ -1,0 +1,97 @@
+"""The ``[validate]`` table of a ``paths`` config (theory-vs-simulation validation, issue 8).
+
+Every width of the finite network is set to one N from the ``widths`` ladder (N₁ = … = N_L = N_a
+= N); for each α of ``alphas`` the training set has P = α N examples (rounded to an even number).
+Architecture, priors and temperature come from ``[model]``; the data from ``[data]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from statmech_attn.config import all_at_least, all_positive, at_least, field, positive
+from statmech_attn.errors import InputError
+
+
+def _ints_at_least_2(v: tuple) -> tuple:
+    all_at_least(2)(v)
+    if any(int(x) != x for x in v):
+        raise InputError("", list(v), "every width must be an integer >= 2")
+    return tuple(int(x) for x in v)
+
+
+@dataclasses.dataclass(frozen=True)
+class GDConfig:
+    """[validate.gd]: full-batch gradient descent on the regularised loss
+    ½Σ(f − y)² + (T/2)Σ‖Θ‖²/σ² from ``num_inits`` prior initialisations."""
+
+    enabled: bool = True
+    learning_rate: float = field(0.02, check=positive)
+    steps: int = field(3000, check=at_least(1))
+    num_inits: int = field(4, check=at_least(2))
+
+
+@dataclasses.dataclass(frozen=True)
+class LangevinConfig:
+    """[validate.langevin]: Langevin dynamics Θ ← Θ − η∇loss + √(2ηT) ξ, which samples the posterior."""
+
+    enabled: bool = False
+    step_size: float = field(2e-3, check=positive)
+    num_steps: int = field(20000, check=at_least(10))
+    burn_in: int = field(5000, check=at_least(0))
+    thin: int = field(20, check=at_least(1))
+    num_chains: int = field(4, check=at_least(2))
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidateConfig:
+    """[validate]: widths ladder, α values, NUTS settings, pass/fail rule.
+
+    A statistic passes when |simulation − theory| ≤ ``tolerance_sigmas`` · SE + allowance, with the
+    finite-size allowance ``finite_size_allowance`` · scale / N (scale: RMS of the theory values of
+    that statistic).  Runs whose compared statistics have split R-hat > ``rhat_max`` or ESS <
+    ``ess_min`` are flagged not mixed and not used.
+    """
+
+    widths: tuple[int, ...] = field((32, 64, 128), check=_ints_at_least_2)
+    alphas: tuple[float, ...] = field((1.0,), check=all_positive)
+    n_test: int = field(20, check=at_least(2))
+    sampler: Literal["collapsed", "full"] = "collapsed"
+    num_chains: int = field(4, check=at_least(2))
+    num_warmup: int = field(500, check=at_least(10))
+    num_samples: int = field(500, check=at_least(10))
+    chain_method: Literal["sequential", "vectorized"] = "vectorized"
+    target_accept: float = field(0.8, check=positive)
+    max_tree_depth: int = field(10, check=at_least(1))
+    rhat_max: float = field(1.01, check=positive)
+    ess_min: float = field(200.0, check=positive)
+    tolerance_sigmas: float = field(3.0, check=positive)
+    finite_size_allowance: float = field(1.0, check=at_least(0.0))
+    require_shrinking: bool = False
+    gp_width: int = field(0, check=at_least(0))
+    gp_n_train: int = field(4, check=at_least(2))
+    theory_curve_points: int = field(9, check=at_least(2))
+    gd: GDConfig = dataclasses.field(default_factory=GDConfig)
+    langevin: LangevinConfig = dataclasses.field(default_factory=LangevinConfig)
+
+    def __post_init__(self) -> None:
+        if not (0 < self.target_accept < 1):
+            raise InputError("validate.target_accept", self.target_accept, "must be in (0, 1)")
+        if self.langevin.burn_in >= self.langevin.num_steps:
+            raise InputError("validate.langevin.burn_in", self.langevin.burn_in,
+                             f"must be < validate.langevin.num_steps = {self.langevin.num_steps}")
+        if self.gp_width and self.gp_width < 2:
+            raise InputError("validate.gp_width", self.gp_width, "must be 0 (off) or an integer >= 2")
+
+    def quick(self) -> "ValidateConfig":
+        """The ``--quick`` settings: widths (8, 16), the first α, 4 chains × 200 draws, ≤ 10 test
+        inputs, short GD/Langevin, a small GP-limit check; for smoke tests (< 2 min on 2 cores)."""
+        return dataclasses.replace(
+            self, widths=(8, 16), alphas=self.alphas[:1], n_test=min(self.n_test, 10), num_chains=4,
+            num_warmup=200, num_samples=200, chain_method="vectorized", max_tree_depth=min(self.max_tree_depth, 8),
+            theory_curve_points=5, gp_width=(64 if self.gp_width else 0), gp_n_train=min(self.gp_n_train, 4),
+            gd=dataclasses.replace(self.gd, steps=min(self.gd.steps, 1000), num_inits=2),
+            langevin=dataclasses.replace(self.langevin, num_steps=min(self.langevin.num_steps, 4000),
+                                         burn_in=min(self.langevin.burn_in, 1000)),
+        )

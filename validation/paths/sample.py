@@ -1,0 +1,362 @@
+"""Posterior sampling of the finite attention-path network with NumPyro NUTS (theory §10).
+
+Two samplers of the same posterior p(Θ | data) ∝ exp(−Σ(f − y)²/(2T)) · prior (theory §2):
+
+- ``"full"``: every weight (V₀, V₁…V_L, a) is a NUTS coordinate, exactly the authors' protocol;
+- ``"collapsed"``: V₀ is integrated out exactly (f is linear in V₀, so f | rest is a Gaussian
+  process with kernel K(U₁)); NUTS samples the marginal posterior of (V₁…V_L, a) with likelihood
+  N(y; 0, K(U₁) + T I), and the predictor on test inputs is Rao–Blackwellised (the conditional
+  mean and variance given the sampled weights are exact).  Same posterior, far better mixing.
+
+Weights are sampled in standardised (non-centred) form, V = σ z with z ~ N(0, 1).  Draws are
+collected in blocks and reduced at once to per-draw statistics (order-parameter overlaps,
+predictor mean/variance on test inputs), so the weights of wide networks are never all held in
+memory.  Diagnostics (split R-hat, effective sample size, divergences) come from
+:mod:`numpyro.diagnostics` and the NUTS extra fields.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import time
+from typing import Any, Callable, Iterator, Literal, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as dist
+from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
+from numpyro.infer import MCMC, NUTS
+
+from statmech_attn._cli_common import progress
+from statmech_attn.errors import InputError
+
+from . import network as net
+
+__all__ = [
+    "single_threaded_blas",
+    "SamplerSettings",
+    "SampleData",
+    "full_model",
+    "collapsed_model",
+    "run_nuts",
+    "draw_statistics",
+    "params_statistics",
+    "summarise",
+    "Estimate",
+    "predictor_estimates",
+]
+
+Sampler = Literal["collapsed", "full"]
+
+
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Run with the BLAS/LAPACK libraries that JAX calls on the CPU limited to one thread.
+
+    The matrices here are small (P×P, P ≲ 10³); OpenBLAS's threaded triangular solves on them
+    stall for milliseconds when the cores are shared, which made a NUTS gradient 20–100× slower
+    in measurements on a 2-core machine.  The libraries are loaded first (one tiny
+    factorisation) so that ``threadpoolctl`` can see them.
+    """
+    from threadpoolctl import threadpool_limits
+
+    eye = jnp.eye(2)
+    jax.block_until_ready(jax.scipy.linalg.solve_triangular(jnp.linalg.cholesky(eye), eye, lower=True))
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplerSettings:
+    """NUTS settings.
+
+    Attributes:
+        num_chains: independent chains (≥ 2 for a meaningful split R-hat across chains).
+        num_warmup: adaptation steps per chain (step size and diagonal mass matrix).
+        num_samples: kept draws per chain.
+        chain_method: ``sequential`` or ``vectorized`` (NumPyro's names).
+        target_accept: NUTS target acceptance probability.
+        max_tree_depth: NUTS maximal tree depth.
+        block_size: draws per chain collected at once before reduction to statistics.
+        sampler: ``collapsed`` (V₀ integrated out) or ``full`` (all weights sampled).
+    """
+
+    num_chains: int = 4
+    num_warmup: int = 500
+    num_samples: int = 500
+    chain_method: Literal["sequential", "vectorized"] = "vectorized"
+    target_accept: float = 0.8
+    max_tree_depth: int = 10
+    block_size: int = 100
+    sampler: Sampler = "collapsed"
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleData:
+    """Arrays a sampler needs: training inputs and, optionally, test inputs.
+
+    ``x`` (P, S, N₀), ``attention`` tuple of L arrays (P, H_ℓ, S, S) rows = queries, ``y`` (P,);
+    ``x_test``/``attention_test`` for the predictor (may be ``None``).
+    """
+
+    x: jnp.ndarray
+    attention: tuple[jnp.ndarray, ...]
+    y: jnp.ndarray
+    x_test: jnp.ndarray | None = None
+    attention_test: tuple[jnp.ndarray, ...] | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# NumPyro models
+
+
+def _std_normal(name: str, shape: tuple[int, ...]) -> jnp.ndarray:
+    return numpyro.sample(name, dist.Normal(0.0, 1.0).expand(shape).to_event(len(shape)))
+
+
+def _weights(model: Any, n_input: int, fixed: Mapping[str, jnp.ndarray], with_input: bool) -> net.Params:
+    """Sample (or take from ``fixed``) the weights; sites hold standardised z, weights are σ z."""
+    widths = net.network_widths(model)
+    s0 = float(model.sigma2_input)
+    sl = tuple(float(s) for s in model.sigma2_layers)
+    sa = float(model.sigma2_readout)
+
+    def get(name: str, shape: tuple[int, ...], s2: float) -> jnp.ndarray:
+        if name in fixed:
+            return jnp.asarray(fixed[name])
+        return math.sqrt(s2) * _std_normal(name, shape)
+
+    V0 = get("V0", (widths[0], n_input), s0) if with_input else jnp.zeros((widths[0], n_input))
+    V = tuple(get(f"V{l + 1}", (h, widths[l + 1], widths[l]), sl[l]) for l, h in enumerate(model.heads))
+    a = get("a", (widths[-1],), sa)
+    return net.Params(V0, V, a)
+
+
+def full_model(x: jnp.ndarray, attention: tuple[jnp.ndarray, ...], y: jnp.ndarray | None, model: Any,
+               fixed: Mapping[str, jnp.ndarray] | None = None) -> None:
+    """All weights sampled: prior of §1, likelihood y^μ ~ N(f(x^μ), T) (§2).
+
+    ``fixed`` maps site names (``V0``, ``V1``…``VL``, ``a``) to weights held fixed (not sampled).
+    """
+    params = _weights(model, x.shape[-1], fixed or {}, with_input=True)
+    f = net.forward(params, x, attention, model.readout)
+    numpyro.sample("y", dist.Normal(f, math.sqrt(float(model.temperature))), obs=y)
+
+
+def collapsed_model(C: jnp.ndarray, y: jnp.ndarray, model: Any,
+                    fixed: Mapping[str, jnp.ndarray] | None = None) -> None:
+    """V₀ integrated out: prior on (V₁…V_L, a), likelihood N(y; 0, K(U₁) + T I), U₁ = W Wᵀ/N₁."""
+    params = _weights(model, 1, fixed or {}, with_input=False)
+    W = net.path_weights(params)
+    U1 = W @ W.T / W.shape[1]
+    numpyro.factor("y", net.marginal_log_likelihood(U1, C, y, float(model.temperature)))
+
+
+# --------------------------------------------------------------------------------------------
+# per-draw statistics
+
+
+def _params_from_sites(sites: Mapping[str, jnp.ndarray], model: Any, fixed: Mapping[str, jnp.ndarray],
+                       n_input: int) -> net.Params:
+    sl = tuple(float(s) for s in model.sigma2_layers)
+
+    def get(name: str, s2: float) -> jnp.ndarray:
+        if name in fixed:
+            return jnp.asarray(fixed[name])
+        return math.sqrt(s2) * sites[name]
+
+    V0 = get("V0", float(model.sigma2_input)) if ("V0" in sites or "V0" in fixed) else None
+    V = tuple(get(f"V{l + 1}", sl[l]) for l in range(len(model.heads)))
+    a = get("a", float(model.sigma2_readout))
+    return net.Params(V0, V, a)  # type: ignore[arg-type]
+
+
+def params_statistics(params: net.Params, model: Any, data: SampleData) -> dict:
+    """Statistics of one network Θ: overlaps ``U1``…``UL``, ``U_a`` and, with test inputs,
+    ``f_mean`` = f(x*; Θ) and ``f_var`` = 0 (the spread comes from the draws)."""
+    U, Ua = net.overlaps(params.V, params.a)
+    out = {f"U{l + 1}": u for l, u in enumerate(U)}
+    out["U_a"] = Ua
+    if data.x_test is not None:
+        f = net.forward(params, data.x_test, data.attention_test, model.readout)
+        out["f_mean"], out["f_var"] = f, jnp.zeros_like(f)
+    return out
+
+
+def draw_statistics(model: Any, data: SampleData, sampler: Sampler,
+                    fixed: Mapping[str, jnp.ndarray] | None = None) -> Callable[[Mapping[str, jnp.ndarray]], dict]:
+    """A jitted function: one draw of the sites -> its statistics.
+
+    Keys: ``U1``…``UL`` (weight overlaps W_ℓ W_ℓᵀ/N_ℓ), ``U_a`` (‖a‖²/N_a), and with test inputs
+    ``f_mean`` and ``f_var``: for ``full`` f(x*) and 0; for ``collapsed`` the exact conditional
+    mean and variance of f(x*) given the sampled weights (theory §7 at the sampled U₁).
+    """
+    fixed = dict(fixed or {})
+    T = float(model.temperature)
+    has_test = data.x_test is not None
+    if sampler == "collapsed" and has_test:
+        Xt = net.path_inputs(data.x, data.attention, model)
+        Xs = net.path_inputs(data.x_test, data.attention_test, model)
+        C = net.path_kernels(Xt)
+        C_cross = net.path_kernels(Xt, Xs)
+        C_diag = jnp.einsum("pia,pib->abp", Xs, Xs)
+
+    def stats(sites: Mapping[str, jnp.ndarray]) -> dict:
+        params = _params_from_sites(sites, model, fixed, data.x.shape[-1])
+        if sampler == "full":
+            return params_statistics(params, model, data)
+        U, Ua = net.overlaps(params.V, params.a)
+        out = {f"U{l + 1}": u for l, u in enumerate(U)}
+        out["U_a"] = Ua
+        if has_test:
+            out["f_mean"], out["f_var"] = net.conditional_predictor(U[0], C, C_cross, C_diag, data.y, T)
+        return out
+
+    return jax.jit(jax.vmap(jax.vmap(stats)))  # over (chains, draws)
+
+
+# --------------------------------------------------------------------------------------------
+# the sampler driver
+
+
+def run_nuts(model: Any, data: SampleData, settings: SamplerSettings, seed: int, *,
+             fixed: Mapping[str, jnp.ndarray] | None = None, keep_sites: bool = False,
+             description: str = "NUTS") -> dict[str, Any]:
+    """Run NUTS on the posterior of the finite network (see :func:`_run_nuts`), BLAS single-threaded."""
+    with single_threaded_blas():
+        return _run_nuts(model, data, settings, seed, fixed=fixed, keep_sites=keep_sites, description=description)
+
+
+def _run_nuts(model: Any, data: SampleData, settings: SamplerSettings, seed: int, *,
+              fixed: Mapping[str, jnp.ndarray] | None, keep_sites: bool, description: str) -> dict[str, Any]:
+    """Run NUTS on the posterior of the finite network; reduce the draws to statistics.
+
+    Returns a dict with ``draws`` ({statistic: array (chains, draws, ...)}), ``sites`` (the raw
+    standardised draws when ``keep_sites``), ``divergences`` (total count after warm-up),
+    ``accept_prob`` (mean), ``mean_tree_steps``, ``step_size`` (per chain) and ``seconds``.
+    """
+    if settings.sampler not in ("collapsed", "full"):
+        raise InputError("validate.sampler", settings.sampler, "must be 'collapsed' or 'full'")
+    if settings.chain_method not in ("sequential", "vectorized"):
+        raise InputError("validate.chain_method", settings.chain_method, "must be 'sequential' or 'vectorized'")
+    fixed = dict(fixed or {})
+    if settings.sampler == "full":
+        fn, args = full_model, (data.x, tuple(data.attention), data.y, model, fixed)
+    else:
+        if "V0" in fixed:
+            raise InputError("fixed", "V0", "the collapsed sampler integrates V0 out; it cannot be fixed")
+        C = net.path_kernels(net.path_inputs(data.x, data.attention, model))
+        fn, args = collapsed_model, (C, data.y, model, fixed)
+    kernel = NUTS(fn, target_accept_prob=settings.target_accept, max_tree_depth=settings.max_tree_depth)
+    block = max(1, min(settings.block_size, settings.num_samples))
+    mcmc = MCMC(kernel, num_warmup=settings.num_warmup, num_samples=block, num_chains=settings.num_chains,
+                chain_method=settings.chain_method, progress_bar=False)
+    stat_fn = draw_statistics(model, data, settings.sampler, fixed)
+    t0 = time.perf_counter()
+    key = jax.random.PRNGKey(seed)
+    mcmc.warmup(key, *args, extra_fields=("diverging",), collect_warmup=False)
+    n_blocks = -(-settings.num_samples // block)
+    draws: dict[str, list[np.ndarray]] = {}
+    sites_kept: dict[str, list[np.ndarray]] = {}
+    divergences = 0
+    accept, steps = [], []
+    for b in progress(range(n_blocks), total=n_blocks, description=description):
+        mcmc.post_warmup_state = mcmc.last_state
+        mcmc.run(mcmc.post_warmup_state.rng_key, *args,
+                 extra_fields=("diverging", "accept_prob", "num_steps"))
+        sites = mcmc.get_samples(group_by_chain=True)
+        extra = mcmc.get_extra_fields(group_by_chain=True)
+        take = min(block, settings.num_samples - b * block)
+        sites = {k: v[:, :take] for k, v in sites.items()}
+        for k, v in stat_fn(sites).items():
+            draws.setdefault(k, []).append(np.asarray(v))
+        if keep_sites:
+            for k, v in sites.items():
+                sites_kept.setdefault(k, []).append(np.asarray(v))
+        divergences += int(np.sum(np.asarray(extra["diverging"])[:, :take]))
+        accept.append(np.asarray(extra["accept_prob"])[:, :take])
+        steps.append(np.asarray(extra["num_steps"])[:, :take])
+    seconds = time.perf_counter() - t0
+    step_size = np.atleast_1d(np.asarray(mcmc.last_state.adapt_state.step_size))
+    return {
+        "draws": {k: np.concatenate(v, axis=1) for k, v in draws.items()},
+        "sites": {k: np.concatenate(v, axis=1) for k, v in sites_kept.items()},
+        "divergences": divergences,
+        "accept_prob": float(np.mean(np.concatenate(accept, axis=1))),
+        "mean_tree_steps": float(np.mean(np.concatenate(steps, axis=1))),
+        "step_size": step_size.tolist(),
+        "seconds": seconds,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# estimates with Monte-Carlo standard errors
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    """A Monte-Carlo estimate: posterior mean of a per-draw series, its standard error
+    sd/√ESS, the effective sample size and the split R-hat (NumPyro), entrywise arrays."""
+
+    mean: np.ndarray
+    se: np.ndarray
+    ess: np.ndarray
+    rhat: np.ndarray
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "se": self.se, "ess": self.ess, "rhat": self.rhat}
+
+
+def estimate(series: np.ndarray) -> Estimate:
+    """Estimate of E[g] from a per-draw series g of shape (chains, draws, ...)."""
+    series = np.asarray(series, dtype=np.float64)
+    c, d = series.shape[:2]
+    flat = series.reshape(c * d, *series.shape[2:])
+    mean = flat.mean(axis=0)
+    sd = flat.std(axis=0, ddof=1)
+    const = sd <= 1e-14 * np.maximum(1.0, np.abs(mean))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ess = np.where(const, float(c * d), np.asarray(effective_sample_size(series)))
+        rhat = np.where(const, 1.0, np.asarray(split_gelman_rubin(series)))
+    ess = np.clip(np.nan_to_num(ess, nan=1.0), 1.0, None)
+    rhat = np.nan_to_num(rhat, nan=np.inf)
+    return Estimate(mean=mean, se=sd / np.sqrt(ess), ess=ess, rhat=rhat)
+
+
+def summarise(draws: Mapping[str, np.ndarray]) -> dict[str, Estimate]:
+    """Estimates of every order parameter (``U1``…, ``U_a``) from per-draw overlaps."""
+    return {k: estimate(v) for k, v in draws.items() if k.startswith("U")}
+
+
+def predictor_estimates(draws: Mapping[str, np.ndarray], y_test: np.ndarray | None) -> dict[str, Estimate]:
+    """Predictor mean, variance and test error on test inputs, with standard errors.
+
+    With per-draw conditional mean m_s(x*) and variance v_s(x*) (v = 0 for ``full`` sampling):
+    ⟨f*⟩ = E_s m_s, Var f* = E_s v_s + Var_s m_s (law of total variance), estimated by the series
+    v_s + (n/(n−1)) (m_s − m̄)².  The test error ε_g = mean_k (y_k − ⟨f*_k⟩)² + mean_k Var f*_k
+    (theory §7) gets its standard error from its linearisation in the draws (delta method):
+    e_s = mean_k[(y_k − m̄_k)² − 2 (y_k − m̄_k)(m_{s,k} − m̄_k) + v'_{s,k}], whose mean is ε_g.
+    """
+    m = np.asarray(draws["f_mean"])
+    v = np.asarray(draws["f_var"])
+    n = m.shape[0] * m.shape[1]
+    mbar = m.reshape(n, -1).mean(axis=0)
+    vser = v + (n / (n - 1)) * (m - mbar) ** 2
+    out = {"f_mean": estimate(m), "f_var": estimate(vser)}
+    if y_test is not None:
+        r = np.asarray(y_test) - mbar
+        e = np.mean(r ** 2 - 2 * r * (m - mbar) + vser, axis=-1)
+        out["test_error"] = estimate(e)
+    return out
+
+
+def mixing(estimates: Mapping[str, Estimate], names: Sequence[str], rhat_max: float, ess_min: float) -> dict[str, Any]:
+    """Worst split R-hat and ESS over the compared statistics; ``mixed`` when R-hat ≤ rhat_max and ESS ≥ ess_min."""
+    rh = max(float(np.max(estimates[k].rhat)) for k in names)
+    es = min(float(np.min(estimates[k].ess)) for k in names)
+    return {"max_rhat": rh, "min_ess": es, "mixed": bool(rh <= rhat_max and es >= ess_min),
+            "rhat_max": rhat_max, "ess_min": ess_min}
