@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import hashlib
 import inspect
 import json
@@ -143,7 +144,7 @@ class PartialTrace(LinearOperator):
     def n(self):
         return self.args[1]
 
-    @property
+    @functools.cached_property
     def shape(self):
         return (self.arg.shape[0] / self.n, self.arg.shape[1] / self.n)
 
@@ -185,7 +186,7 @@ class KronIdentity(LinearOperator):
     def n(self):
         return self.args[1]
 
-    @property
+    @functools.cached_property
     def shape(self):
         return (self.arg.shape[0] * self.n, self.arg.shape[1] * self.n)
 
@@ -535,21 +536,23 @@ def matrix_gradient(expr, x) -> MatrixExpr:
     return g
 
 
+@functools.lru_cache(maxsize=4096)
 def tidy(expr):
     """Push transposes down (symmetric symbols drop them), expand, merge like terms and merge
     sums of the same linear operator, c₁ 𝒜(A) + c₂ 𝒜(B) → 𝒜(c₁ A + c₂ B)."""
-    prev = None
     for _ in range(6):
-        if expr == prev:
-            break
         prev = expr
-        expr = expr.doit()
-        expr = expr.replace(lambda e: isinstance(e, sp.Transpose), lambda e: _transpose(e.arg))
+        if expr.has(sp.Transpose):
+            expr = expr.replace(lambda e: isinstance(e, sp.Transpose), lambda e: _transpose(e.arg))
         if isinstance(expr, MatrixExpr):
             expr = expr.expand().doit()
+        else:
+            expr = expr.doit()
+        expr = expr.replace(lambda e: isinstance(e, LinearOperator) and isinstance(e.arg, sp.MatAdd),
+                            lambda e: e.with_arg(_merge_operators(e.arg)))
         expr = _merge_operators(expr)
-        expr = expr.replace(lambda e: isinstance(e, LinearOperator), lambda e: e.with_arg(_merge_operators(e.arg.expand().doit()) if isinstance(e.arg, MatrixExpr) else e.arg))
-        expr = _merge_operators(expr)
+        if expr == prev:
+            break
     return expr
 
 
@@ -569,7 +572,7 @@ def _pull_scalars(op):
         bodies.append(sp.MatMul(*mats).doit() if len(mats) > 1 else mats[0])
     first = min(range(len(bodies)), key=lambda k: sp.default_sort_key(bodies[k]))
     common = coeffs[first]  # normalise so that the body sorting first has coefficient 1
-    if common == 1 or not all(sp.simplify(c / common).is_number for c in coeffs):
+    if common == 1 or not all((c / common).is_number for c in coeffs):
         return op
     inner = sp.MatAdd(*[(c / common) * b if c != common else b for c, b in zip(coeffs, bodies)]).doit() if len(bodies) > 1 else bodies[0]
     return common * op.with_arg(inner)
@@ -750,11 +753,19 @@ def _scalar_fixed_point(eq, x):
             opaque.setdefault(e, sp.Dummy(positive=True))  # traces/determinants of PD matrices
     back = {v: k for k, v in opaque.items()}
     eq = eq.xreplace(opaque)
+    numerator = sp.numer(sp.together(eq))
     try:
-        roots = sp.solve(sp.numer(sp.together(eq)), x)
-    except NotImplementedError:
-        return None, "SymPy could not solve the scalar condition"
-    free = sorted(sp.Add(*[r for r in roots]).free_symbols - {x}, key=str) if roots else []
+        poly = sp.Poly(numerator, x)
+        if poly.degree() <= 4:  # closed-form roots directly (much faster than solve's checks)
+            roots = list(sp.roots(poly, multiple=True))
+        else:
+            roots = sp.solve(numerator, x, simplify=False, check=False)
+    except (NotImplementedError, sp.PolynomialError):
+        try:
+            roots = sp.solve(numerator, x, simplify=False, check=False)
+        except NotImplementedError:
+            return None, "SymPy could not solve the scalar condition"
+    free = sorted(set().union(*[r.free_symbols for r in roots]) - {x}, key=str) if roots else []
     import random
 
     rng = random.Random(0)
@@ -771,8 +782,9 @@ def _scalar_fixed_point(eq, x):
             pos.append(r)
     if len(pos) != 1:
         return None, f"{len(roots)} roots, {len(pos)} of them positive at random positive parameters"
-    return sp.simplify(pos[0]).xreplace(back), (f"positive root of the {sp.degree(sp.numer(sp.together(eq)), x)}-degree "
-                                 f"polynomial condition (SymPy solve; {len(roots)} roots)")
+    root = sp.factor_terms(pos[0])
+    return root.xreplace(back), (f"positive root of the degree-{sp.degree(numerator, x)} polynomial condition "
+                                 f"(SymPy roots/solve; {len(roots)} roots)")
 
 
 def _classify(expr, x):
