@@ -11,7 +11,7 @@ import typer
 from .._cli_common import (ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, VerbOutput, derive_app,
                            execute, plot_run)
 from ..errors import InputError
-from .config import Config
+from .config import Config, TrainConfig
 
 app = typer.Typer(no_args_is_help=True, help="Oversmoothing from the eigenspectrum of H = W_V W_O.")
 
@@ -57,6 +57,40 @@ def analyse_cmd(config: ConfigArg, out: OutOpt = None, as_json: JsonOpt = False,
                 sets: SetOpt = None) -> None:
     """Growth factors, regime, spectral gap and HFC/LFC over depth (theory and simulation)."""
     execute("oversmoothing", "analyse", config, Config, compute_analyse, out=out, as_json=as_json, force=force,
+            sets=sets)
+
+
+def compute_train(cfg: TrainConfig) -> VerbOutput:
+    """Train one stack per mode (optax); the forced regimes must hold (exit 1 otherwise)."""
+    from validation.oversmoothing.train import train_regimes
+
+    t = cfg.train
+    runs = train_regimes(tuple(t.modes), depth=t.depth, steps=t.steps, lr=t.learning_rate, probe_depth=t.probe_depth,
+                         n_seq=t.sequences, seed=cfg.seed)
+    result: dict[str, Any] = {"runs": {}}
+    ok = True
+    summary = []
+    for r in runs:
+        counts = {k: r.regimes.count(k) for k in ("smoothing", "sharpening", "balanced", "complex")}
+        forced = {"smooth": counts["smoothing"] == len(r.regimes), "sharpen": counts["smoothing"] == 0}.get(r.mode)
+        ok = ok and forced is not False
+        result["runs"][r.mode] = {"loss": r.loss, "regime_counts": counts, "log_hfc_lfc_change": r.ratio_growth,
+                                  "eig_value_projection": {"real": np.linalg.eigvals(r.value_projection).real,
+                                                           "imag": np.linalg.eigvals(r.value_projection).imag},
+                                  "regime_forced": forced}
+        summary.append((f"{r.mode}: loss / regimes / Δ log HFC/LFC",
+                        f"{r.loss:.4f} / {counts} / {r.ratio_growth:+.2f}"))
+    result["forced_regimes_hold"] = ok
+    arrays = {f"value_projection_{r.mode}": r.value_projection for r in runs}
+    return VerbOutput(result=result, arrays=arrays, ok=ok, summary=summary,
+                      message="a sign-constrained stack left its forced regime")
+
+
+@app.command("train")
+def train_cmd(config: ConfigArg, out: OutOpt = None, as_json: JsonOpt = False, force: ForceOpt = False,
+              sets: SetOpt = None) -> None:
+    """Train stacks with H free / forced to smooth / forced to sharpen (sign-constrained H = V diag(∓ψ²) Vᵀ)."""
+    execute("oversmoothing", "train", config, TrainConfig, compute_train, out=out, as_json=as_json, force=force,
             sets=sets)
 
 

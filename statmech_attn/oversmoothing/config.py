@@ -56,3 +56,28 @@ class Config:
 
     seed: int = 0
     oversmoothing: OversmoothingConfig = c.field(default_factory=OversmoothingConfig)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainTable:
+    """``[train]``: the reparameterisation demo (``validation.oversmoothing.train``)."""
+
+    modes: tuple[str, ...] = c.field(("free", "smooth", "sharpen"), doc="any of free, smooth, sharpen")
+    depth: int = c.field(6, check=c.at_least(1), doc="layers of the trained stack")
+    steps: int = c.field(300, check=c.at_least(1), doc="Adam steps")
+    learning_rate: float = c.field(1e-2, check=c.positive)
+    probe_depth: int = c.field(40, check=c.at_least(1), doc="depth of the simulated probe of HFC/LFC")
+    sequences: int = c.field(32, check=c.at_least(1), doc="training sequences")
+
+    def __post_init__(self) -> None:
+        bad = [m for m in self.modes if m not in ("free", "smooth", "sharpen")]
+        if bad or not self.modes:
+            raise InputError("modes", list(self.modes), "must be a non-empty list of 'free', 'smooth', 'sharpen'")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Top-level config of ``statmech-attn oversmoothing train``."""
+
+    seed: int = 0
+    train: TrainTable = c.field(default_factory=TrainTable)

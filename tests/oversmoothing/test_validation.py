@@ -1,10 +1,15 @@
 """Finite stacks: simulated deep stacks behave as the spectrum predicts; training with the
 sign-constrained reparameterisation lands in the forced regime."""
 
-import numpy as np
+import json
 
+import numpy as np
+from typer.testing import CliRunner
+
+from statmech_attn.cli import app
 from validation.oversmoothing.regimes import validate_regimes
-from validation.oversmoothing.train import train_regimes
+
+runner = CliRunner()
 
 
 def test_random_deep_stacks_follow_the_spectrum():
@@ -15,9 +20,15 @@ def test_random_deep_stacks_follow_the_spectrum():
 
 
 def test_training_demo_forces_each_regime():
-    runs = {t.mode: t for t in train_regimes(("smooth", "sharpen"), depth=4, steps=30, probe_depth=30, n_seq=8, seed=0)}
-    assert set(runs["smooth"].regimes) == {"smoothing"}
-    assert runs["smooth"].ratio_growth < 0
-    assert "smoothing" not in runs["sharpen"].regimes
-    lam = np.linalg.eigvalsh(runs["sharpen"].value_projection)
-    assert lam.max() < 0 and lam.min() >= -1 - 1e-12
+    """`oversmoothing train`: the smooth-constrained stack smooths on every sequence, the clipped
+    sharpen-constrained one never does and has spec(H) ⊂ [−1, 0)."""
+    r = runner.invoke(app, ["oversmoothing", "train", "examples/oversmoothing_train.toml", "--json",
+                            "--set", "train.modes=['smooth', 'sharpen']", "--set", "train.steps=30",
+                            "--set", "train.sequences=8", "--set", "train.depth=4", "--set", "train.probe_depth=30"])
+    assert r.exit_code == 0, r.output
+    runs = json.loads(r.stdout)["result"]["runs"]
+    assert runs["smooth"]["regime_counts"]["smoothing"] == 8 and runs["smooth"]["log_hfc_lfc_change"] < 0
+    assert runs["sharpen"]["regime_counts"]["smoothing"] == 0
+    eig = np.array(runs["sharpen"]["eig_value_projection"]["real"])
+    assert eig.max() < 0 and eig.min() >= -1 - 1e-12
+    assert np.allclose(runs["sharpen"]["eig_value_projection"]["imag"], 0.0)  # H symmetric
