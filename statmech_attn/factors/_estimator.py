@@ -16,15 +16,14 @@ layer ℓ; the shape of the IS curve over ℓ sorts factors into low-, mid- and 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._solution import Result
 from ..errors import InputError
 from ._fista import _codes, check_states, lasso_objective, sparse_codes
 
@@ -228,6 +227,9 @@ class TransformerFactors:
     def transform(self, states: np.ndarray) -> np.ndarray:
         """Non-negative codes α of every state, shape (..., n_factors) matching the input's leading shape."""
         sol = self.transform_solution(states)
+        if not sol.converged:
+            warnings.warn(f"FISTA codes stopped with result '{sol.result.value}' (KKT residual {sol.residual:.3g} > "
+                          f"fista_tol = {self.fista_tol:g}); raise fista_steps", RuntimeWarning, stacklevel=2)
         return sol.value
 
     def transform_solution(self, states: np.ndarray):

@@ -76,3 +76,11 @@ def test_bad_states():
     with pytest.raises(InputError) as e:
         tf.fit(np.ones((2, 5, 3)), sample_weight=-np.ones(5))
     assert e.value.param == "sample_weight"
+
+
+def test_transform_warns_when_codes_do_not_converge():
+    rng = np.random.default_rng(3)
+    states = rng.standard_normal((50, 6))
+    tf = TransformerFactors(12, 0.01, n_epochs=1, fista_steps=1, fista_tol=1e-12).fit(states)
+    with pytest.warns(RuntimeWarning, match="fista_steps"):
+        tf.transform(states)

@@ -7,7 +7,6 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from statmech_attn.energy import ascent_gain, attention_update, layer_norm
 
