@@ -75,7 +75,7 @@ def main() -> None:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
-    s = expansion_statistics(n_clouds=50 if args.quick else 2000, seed=args.seed)
+    s = expansion_statistics(n_clouds=500 if args.quick else 5000, seed=args.seed)
     for f in dataclasses.fields(s):
         print(f"{f.name:28s} {getattr(s, f.name): .6g}")
 
