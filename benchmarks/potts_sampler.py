@@ -4,8 +4,9 @@
 
 Default size: L = 64 sites, C = 8 colours, 1024 chains (issue 6).  Compared in the same process:
 
-- ``statmech_attn`` — :func:`statmech_attn.potts.gibbs_chains` (JAX, float64, incremental logits:
-  O(L·C) per site update, ``vmap`` over chains, ``lax.scan`` over sites and sweeps);
+- ``statmech_attn`` — :func:`statmech_attn.potts.gibbs_chains` (JAX, incremental logits: O(L·C) per
+  site update, ``vmap`` over chains, ``lax.scan`` over sites and sweeps), float64 (the default; the
+  reference of the ratio column) and float32 (``sampler.precision = "float32"``);
 - ``numpy`` — a Gibbs sampler vectorised over chains written here: for each site the dense
   (L·C)×C product of the one-hot chains with that site's coupling block (float64);
 - ``adabmDCA`` — ``adabmDCA.sampling.gibbs_sampling`` of the inverse-Potts community's tool (torch on
@@ -55,10 +56,11 @@ def random_model(L: int, C: int, seed: int = 0):
     return potts_model(J, U, h, 0.5)
 
 
-def time_ours(model, chains: int, sweeps: int) -> tuple[float, float]:
+def time_ours(model, chains: int, sweeps: int, precision: str = "float64") -> tuple[float, float]:
     """Seconds for ``sweeps`` sweeps of every chain (compiled beforehand), and ⟨H⟩/L at the end."""
     key = jax.random.PRNGKey(1)
-    run = lambda k: gibbs_chains(model, k, chains=chains, burn_in=sweeps - 1, thin=1, per_chain=1)  # noqa: E731
+    run = lambda k: gibbs_chains(model, k, chains=chains, burn_in=sweeps - 1, thin=1, per_chain=1,  # noqa: E731
+                                 precision=precision)
     jax.block_until_ready(run(key))  # compile
     dt = np.inf
     for rep in range(2):  # best of two (the machine may be shared)
@@ -133,6 +135,8 @@ def main() -> None:
     dt, e = time_ours(model, K, sweeps)
     ours = K * L * sweeps / dt
     rows.append(("statmech_attn (JAX, f64, incremental)", ours, e))
+    dt, e = time_ours(model, K, sweeps, "float32")
+    rows.append(("statmech_attn (JAX, f32, incremental)", K * L * sweeps / dt, e))
     np_sweeps = max(2, sweeps // 5)
     dt = np.inf
     for rep in range(2):  # best of two

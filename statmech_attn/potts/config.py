@@ -98,7 +98,7 @@ class PottsModelConfig:
 
 @dataclasses.dataclass(frozen=True)
 class SamplerConfig:
-    """[sampler]: Gibbs (heat-bath) sampling, §3.1."""
+    """[sampler]: Gibbs (heat-bath) sampling, §3.1.  ``precision`` (beyond §9): float64 | float32 logits."""
 
     chains: int = field(8, check=at_least(1))
     burn_in: int = field(1000, check=at_least(0), doc="sweeps")
@@ -106,6 +106,7 @@ class SamplerConfig:
     n_samples: int = field(10000, check=at_least(1), doc="total over chains")
     scan: Literal["sequential", "random"] = field("sequential")
     exact: bool = field(False, doc="sample from the enumerated distribution")
+    precision: Literal["float64", "float32"] = field("float64", doc="floating type of the Gibbs logits")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -131,14 +131,19 @@ def _energy_from_logits(model: PottsModel, s, logits):
     return -(0.5 * jnp.sum(l_own - model.beta * h_own, axis=-1)) / model.beta - jnp.sum(h_own, axis=-1)
 
 
-@functools.partial(jax.jit, static_argnames=("chains", "burn_in", "thin", "per_chain", "scan"))
+@functools.partial(jax.jit, static_argnames=("chains", "burn_in", "thin", "per_chain", "scan", "precision"))
 def gibbs_chains(model: PottsModel, key: jax.Array, *, chains: int, burn_in: int, thin: int,
-                 per_chain: int, scan: Literal["sequential", "random"] = "sequential"):
+                 per_chain: int, scan: Literal["sequential", "random"] = "sequential",
+                 precision: Literal["float64", "float32"] = "float64"):
     """Run ``chains`` Gibbs chains: ``burn_in`` sweeps, then ``per_chain`` samples every ``thin`` sweeps.
 
-    Each chain starts from uniformly random colours.  Returns ``(samples (chains, per_chain, L),
-    energies (chains, per_chain·thin) after every sampling sweep, logit_drift)``.
+    Each chain starts from uniformly random colours.  ``precision`` is the floating type of the
+    logits and uniforms (float32 halves the memory traffic of the logit updates; the logits are
+    re-evaluated exactly after burn-in and their drift is reported).  Returns ``(samples (chains,
+    per_chain, L), energies (chains, per_chain·thin) after every sampling sweep, logit_drift)``.
     """
+    dtype = jnp.dtype(precision)
+    model = PottsModel(*(x.astype(dtype) for x in (model.interaction, model.colour_matrix, model.fields, model.beta)))
     L, C = model.sites, model.colours
     k0, kb, ks = jax.random.split(key, 3)
     s = jax.random.randint(k0, (chains, L), 0, C, dtype=jnp.int32)
@@ -161,7 +166,7 @@ def gibbs_chains(model: PottsModel, key: jax.Array, *, chains: int, burn_in: int
         return carry, (carry[0], e)
 
     (s, logits), (samples, energies) = jax.lax.scan(one_sample, (s, logits), jax.random.split(ks, per_chain))
-    drift = jnp.max(jnp.abs(logits - conditional_logits(model, s)))
+    drift = jnp.max(jnp.abs(logits - conditional_logits(model, s))).astype(jnp.float64)
     samples = jnp.transpose(samples, (1, 0, 2))  # (chains, per_chain, L)
     energies = jnp.transpose(energies, (2, 0, 1)).reshape(chains, per_chain * thin)
     return samples, energies, drift
@@ -169,18 +174,21 @@ def gibbs_chains(model: PottsModel, key: jax.Array, *, chains: int, burn_in: int
 
 def generate(model: PottsModel, n_samples: int, *, seed: int = 0, chains: int = 8, burn_in: int = 1000,
              thin: int = 10, scan: Literal["sequential", "random"] = "sequential", exact: bool = False,
-             max_enumerate: int = 1 << 20) -> Samples:
+             max_enumerate: int = 1 << 20, precision: Literal["float64", "float32"] = "float64") -> Samples:
     """Draw ``n_samples`` sequences from the Potts model (§3.1), seeded, with diagnostics.
 
     Gibbs sampling: ⌈n_samples/chains⌉ samples per chain after ``burn_in`` sweeps, one every
     ``thin`` sweeps, concatenated chain by chain and truncated to ``n_samples``.  With
     ``exact=True`` the sequences are independent draws from the enumerated distribution (§2).
+    ``precision`` (``"float64"`` or ``"float32"``) is the floating type of the Gibbs logits.
 
     Raises:
         InputError: a setting out of range (named ``sampler.<key>``), or ``exact`` on a model too
             large to enumerate.
     """
     _check_settings(chains, burn_in, thin, n_samples, scan)
+    if precision not in ("float64", "float32"):
+        raise InputError("sampler.precision", precision, "must be 'float64' or 'float32'")
     t0 = time.perf_counter()
     L, C = model.sites, model.colours
     if exact:
@@ -197,9 +205,9 @@ def generate(model: PottsModel, n_samples: int, *, seed: int = 0, chains: int = 
     else:
         per_chain = math.ceil(n_samples / chains)
         samples, energies, drift = gibbs_chains(model, jax.random.PRNGKey(seed), chains=chains, burn_in=burn_in,
-                                                thin=thin, per_chain=per_chain, scan=scan)
+                                                thin=thin, per_chain=per_chain, scan=scan, precision=precision)
         samples = np.asarray(samples)
-        trace = np.asarray(energies)
+        trace = np.asarray(energies, dtype=np.float64)
         seqs = samples.reshape(chains * per_chain, L)[:n_samples].astype(np.int32)
         chain_id = np.repeat(np.arange(chains, dtype=np.int32), per_chain)[:n_samples]
         per_chain_marg = np.eye(C)[samples].mean(axis=1)  # (chains, L, C)

@@ -19,11 +19,11 @@ def _per_chain(x: np.ndarray, chain_id: np.ndarray) -> np.ndarray:
     return x.reshape((K, -1) + x.shape[1:])
 
 
-@pytest.mark.parametrize("scan", ["sequential", "random"])
-def test_check1_gibbs_marginals_within_standard_errors(scan):
+@pytest.mark.parametrize("scan, precision", [("sequential", "float64"), ("random", "float64"), ("sequential", "float32")])
+def test_check1_gibbs_marginals_within_standard_errors(scan, precision):
     J, U, h, beta = P.check1_arrays()
     model = potts_model(J, U, h, beta)
-    S = generate(model, 100_000, seed=11, chains=8, burn_in=200, thin=1, scan=scan)
+    S = generate(model, 100_000, seed=11, chains=8, burn_in=200, thin=1, scan=scan, precision=precision)
     X = np.eye(3)[S.sequences]  # (n, L, C)
     Xc = _per_chain(X, S.chain_id)
     for i in range(4):
@@ -38,7 +38,7 @@ def test_check1_gibbs_marginals_within_standard_errors(scan):
             y = Xc[:, :, i, a] * Xc[:, :, j, b]
             assert abs(y.mean() - enum.two_site[i, j, a, b]) < N_SE * P.mc_standard_error(y)
     d = S.diagnostics
-    assert d["acceptance"] == 1.0 and d["logit_drift"] < 1e-10
+    assert d["acceptance"] == 1.0 and d["logit_drift"] < (1e-10 if precision == "float64" else 1e-4)
     assert 1.0 <= d["energy_autocorr_sweeps"] < 10.0
     assert S.sequences.dtype == np.int32 and S.sequences.shape == (100_000, 4)
 
@@ -105,7 +105,7 @@ def test_autocorrelation_time_of_ar1():
 
 @pytest.mark.parametrize("kwargs, param", [
     (dict(chains=0), "sampler.chains"), (dict(thin=0), "sampler.thin"), (dict(burn_in=-1), "sampler.burn_in"),
-    (dict(scan="zigzag"), "sampler.scan"),
+    (dict(scan="zigzag"), "sampler.scan"), (dict(precision="float16"), "sampler.precision"),
 ])
 def test_bad_sampler_settings(kwargs, param):
     with pytest.raises(InputError) as e:
