@@ -54,7 +54,7 @@ def _sample_compute(cfg: Any) -> Any:
     sc = cfg.sampler
     model = model_from_config(pc)
     S = generate(model, sc.n_samples, seed=cfg.seed, chains=sc.chains, burn_in=sc.burn_in, thin=sc.thin,
-                 scan=sc.scan, exact=sc.exact, max_enumerate=pc.max_enumerate)
+                 scan=sc.scan, exact=sc.exact, max_enumerate=pc.max_enumerate, precision=sc.precision)
     d = S.diagnostics
     n_chains = 1 if sc.exact else sc.chains
     result: dict[str, Any] = {
