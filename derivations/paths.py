@@ -480,6 +480,19 @@ class NumericPaths:
     _fixed_point: tuple
     _readout: Callable
     _omega: Callable
+    _inverse_target: tuple = ()
+
+    @property
+    def inverse_layers(self) -> tuple[bool, ...]:
+        """Per layer: True when the fixed-point form is U_ℓ = M_ℓ(U)⁻¹ (then
+        :meth:`fixed_point_targets` returns M_ℓ, the target of U_ℓ⁻¹)."""
+        return tuple(f is not None for f in self._inverse_target)
+
+    def fixed_point_targets(self, U, xt, y, hyper) -> tuple:
+        """Like :meth:`fixed_point_map`, but for layers whose form is U_ℓ = M_ℓ(U)⁻¹ it returns
+        M_ℓ(U) (the new U_ℓ⁻¹), which stays finite even where M_ℓ is not positive definite."""
+        args = self._args(tuple(U), xt, y, hyper)
+        return tuple((m if m is not None else f)(*args) for f, m in zip(self._fixed_point, self._inverse_target))
 
     def readout(self, U, hyper) -> Any:
         """U_a(U_L), the positive root derived from ∂S/∂U_a = 0."""
@@ -590,6 +603,8 @@ def _build_numeric(d: PathsDerivation) -> NumericPaths:
         args = list(U_c) + [msy.U_a, msy.xt, msy.Y, msy.P] + mscal
         grads = tuple(st.jax_function(args, conc(c.gradient).doit(), extra=extra) for c in d.conditions[:L])
         fps = tuple(st.jax_function(args, conc(c.fixed_point).doit(), extra=extra) for c in d.conditions[:L])
+        inverse_target = tuple(st.jax_function(args, conc(c.fixed_point.arg).doit(), extra=extra)
+                               if isinstance(c.fixed_point, sp.Inverse) else None for c in d.conditions[:L])
     else:
         ups = [list(st._upper(u)) for u in d.U]
         invs = [list(st._upper(v)) for v in d.inverse]
@@ -599,4 +614,5 @@ def _build_numeric(d: PathsDerivation) -> NumericPaths:
         args = ups + invs + [sy.U_a, om] + scal
         grads = tuple(st.jax_function(args, c.gradient, extra=extra) for c in d.conditions[:L])
         fps = ()
-    return NumericPaths(d, grads, fps, readout_fn, omega_fn)
+        inverse_target = ()
+    return NumericPaths(d, grads, fps, readout_fn, omega_fn, inverse_target)

@@ -11,15 +11,20 @@ with U_a = U_a(Tr U_L) its closed form and Ω(U₁) = Σ_i X̃_iᵀ (G − G Y Y
 G = (K(U₁) + T I)⁻¹; all layers are updated at once from the current iterate.  A fixed point of F
 is exactly a stationary point of the action S (each F_ℓ solves ∂S/∂U_ℓ = 0 for U_ℓ).
 
-Iteration (on the flattened matrices z):
+Coordinates.  Where the form is U_ℓ = M_ℓ(U)⁻¹ (layer 1) the iteration runs on W_ℓ = U_ℓ⁻¹ with
+the update W_ℓ ← M_ℓ(U): far from the saddle point M_ℓ need not be positive definite (Ω has a
+negative part −Σ_i X̃_iᵀ G Y Yᵀ G X̃_i), but it is always finite, and the damped step below keeps
+the iterate positive definite.  Other layers run on U_ℓ itself.  With z the flattened state and
+R(z) = G(z) − z its fixed-point residual (G the map in these coordinates):
 
-    damped:    z ← z + β (F(z) − z)                                      (β = ``damping`` ∈ (0, 1])
-    Anderson:  with the last m differences ΔZ, ΔR of iterates and residuals R = F(z) − z,
+    damped:    z ← z + β R(z),  β = ``damping`` ∈ (0, 1], halved until the iterate is positive
+               definite (always possible: z is, and positive definiteness is an open condition)
+    Anderson:  with the last m differences ΔZ, ΔR of iterates and residuals,
                γ = argmin |R − ΔR γ|² (Tikhonov-regularised normal equations),
                z ← z + β R − (ΔZ + β ΔR) γ                                (type II, m = ``anderson``)
 
-An accelerated iterate that is not positive definite (or not finite) is replaced by the plain
-damped step, which stays positive definite (a convex combination of positive-definite matrices).
+An accelerated iterate that is not positive definite, or whose map is not finite, is replaced by
+the damped step and the Anderson history is cleared (counted in ``stats["anderson_fallbacks"]``).
 The stopping rule and the reported ``residual`` are the max-norm of ∂S/∂U of the numeric action
 (JAX autodiff of :func:`statmech_attn.paths.action`, symmetric convention), never a step size.
 """
@@ -32,6 +37,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import jax.scipy.linalg as jsl
 
 from .._solution import Solution, SolverError
 from ..errors import InputError
@@ -62,33 +68,67 @@ def _is_pd(z: jnp.ndarray, layout: Layout) -> jnp.ndarray:
     return ok
 
 
-@functools.lru_cache(maxsize=32)
-def _map_for(heads: tuple[int, ...], readout: str):
-    """F as a jittable function of the flattened U (one per architecture, so jit caches it)."""
-    from derivations.paths import numeric
+def _pd_inv(m: jnp.ndarray) -> jnp.ndarray:
+    m = 0.5 * (m + m.T)
+    return jsl.cho_solve((jnp.linalg.cholesky(m), True), jnp.eye(m.shape[0], dtype=m.dtype))
 
-    num = numeric(heads, readout, "matrix")
 
-    def fmap(z, arrays, hyper, layout: Layout):
-        U = tuple(0.5 * (u + u.T) for u in unflatten_U(z, layout))
-        new = num.fixed_point_map(U, arrays.xt, arrays.y, hyper)
+class _Map(NamedTuple):
+    """The derived map in the iteration's coordinates (hashable: a jit static argument).
+
+    ``inverse[ℓ]``: the state holds U_ℓ⁻¹ for layers whose fixed-point form is U_ℓ = M_ℓ(U)⁻¹
+    (the update W_ℓ ← M_ℓ(U) is defined even where M_ℓ is not yet positive definite).
+    """
+
+    heads: tuple
+    readout: str
+    inverse: tuple
+
+    def to_U(self, z, layout):
+        return tuple(_pd_inv(m) if inv else 0.5 * (m + m.T) for m, inv in zip(unflatten_U(z, layout), self.inverse))
+
+    def from_U(self, U):
+        return flatten_U(tuple(_pd_inv(u) if inv else u for u, inv in zip(U, self.inverse)))
+
+    def target(self, z, arrays, hyper, layout):
+        from derivations.paths import numeric
+
+        num = numeric(self.heads, self.readout, "matrix")
+        new = num.fixed_point_targets(self.to_U(z, layout), arrays.xt, arrays.y, hyper)
         return flatten_U(tuple(0.5 * (u + u.T) for u in new))
 
-    return fmap
+
+@functools.lru_cache(maxsize=32)
+def _map_for(heads: tuple[int, ...], readout: str) -> _Map:
+    from derivations.paths import numeric
+
+    return _Map(heads, readout, numeric(heads, readout, "matrix").inverse_layers)
 
 
 @functools.partial(jax.jit, static_argnames=("fmap", "layout", "memory"))
-def _iterate(z0, arrays, hyper, fmap, layout: Layout, memory: int, damping, tol, max_steps):
+def _iterate(z0, arrays, hyper, fmap: _Map, layout: Layout, memory: int, damping, tol, max_steps):
     n = z0.shape[0]
     m = max(memory, 1)
 
     def grad_res(z):
-        g = jax.grad(_action_flat)(z, arrays, hyper, layout)
+        g = jax.grad(_action_flat)(flatten_U(fmap.to_U(z, layout)), arrays, hyper, layout)
         return jnp.max(jnp.abs(g))
 
+    def residual_map(z):
+        return fmap.target(z, arrays, hyper, layout) - z
+
+    def damped_pd(z, r):
+        """z + β r with β halved from ``damping`` until the iterate is positive definite."""
+        def cond(c):
+            beta, k = c
+            return (~_is_pd(z + beta * r, layout)) & (k < 60)
+
+        beta, k = jax.lax.while_loop(cond, lambda c: (0.5 * c[0], c[1] + 1), (jnp.asarray(damping), 0))
+        return z + beta * r, beta
+
     def body(s: _State) -> _State:
-        # candidate: Anderson (type II) from the history, else damped
-        if memory > 0:
+        z_damped, beta = damped_pd(s.z, s.r)
+        if memory > 0:  # Anderson type II over the stored differences
             mask = s.valid.astype(z0.dtype)
             dr = s.dr * mask[:, None]
             dz = s.dz * mask[:, None]
@@ -97,22 +137,21 @@ def _iterate(z0, arrays, hyper, fmap, layout: Layout, memory: int, damping, tol,
             gram = gram + reg * jnp.eye(m) + jnp.diag(1.0 - mask)
             gamma = jnp.linalg.solve(gram, dr @ s.r) * mask
             z_acc = s.z + damping * s.r - (dz + damping * dr).T @ gamma
+            use_acc = _is_pd(z_acc, layout)
         else:
-            z_acc = s.z + damping * s.r
-        z_damped = s.z + damping * s.r
-        use_acc = _is_pd(z_acc, layout)
+            z_acc, use_acc = z_damped, jnp.asarray(False)
         z_new = jnp.where(use_acc, z_acc, z_damped)
-        r_new = fmap(z_new, arrays, hyper, layout) - z_new
-        # if the accelerated point maps to a non-finite value, fall back to the damped point
+        r_new = residual_map(z_new)
         bad = ~jnp.all(jnp.isfinite(r_new))
+        # an accelerated point whose map is not finite: take the (positive-definite) damped step
         z_new = jnp.where(bad & use_acc, z_damped, z_new)
-        r_new = jnp.where(bad & use_acc, fmap(z_damped, arrays, hyper, layout) - z_damped, r_new)
-        fallback = s.n_fallback + jnp.where(use_acc & ~bad, 0, 1 if memory > 0 else 0)
-        # history update: a circular buffer with a validity mask (order is irrelevant to the
-        # least-squares problem); after a fallback the stale directions are dropped
+        r_new = jnp.where(bad & use_acc, residual_map(z_damped), r_new)
+        accepted = use_acc & ~bad
+        fallback = s.n_fallback + jnp.where(accepted | (memory == 0), 0, 1)
+        # history: a circular buffer with a validity mask (order is irrelevant to the least
+        # squares); after a fallback the stale directions are dropped
         if memory > 0:
-            restart = ~(use_acc & ~bad)
-            valid = jnp.where(restart, jnp.zeros_like(s.valid), s.valid)
+            valid = jnp.where(accepted, s.valid, jnp.zeros_like(s.valid))
             dz_hist = s.dz.at[s.pos].set(z_new - s.z)
             dr_hist = s.dr.at[s.pos].set(r_new - s.r)
             valid = valid.at[s.pos].set(True)
@@ -130,13 +169,12 @@ def _iterate(z0, arrays, hyper, fmap, layout: Layout, memory: int, damping, tol,
     def cond(s: _State):
         return (s.status == _RUNNING) & (s.it < max_steps)
 
-    r0 = fmap(z0, arrays, hyper, layout) - z0
+    r0 = residual_map(z0)
     res0 = grad_res(z0)
     status0 = jnp.where(jnp.isfinite(res0) & jnp.all(jnp.isfinite(r0)), _RUNNING, _NONFINITE)
     status0 = jnp.where(res0 <= tol, _CONVERGED, status0)
     init = _State(z0, r0, jnp.zeros((m, n)), jnp.zeros((m, n)), jnp.zeros((m,), dtype=bool), jnp.asarray(0),
-                  jnp.asarray(0), res0, res0,
-                  status0, jnp.asarray(0))
+                  jnp.asarray(0), res0, res0, status0, jnp.asarray(0))
     final = jax.lax.while_loop(cond, body, init)
     return final._replace(status=jnp.where(final.status == _RUNNING, _MAX_STEPS, final.status))
 
@@ -170,15 +208,15 @@ def solve_fixed_point(problem: PathsProblem, *, max_steps: int = 5000, tol: floa
         raise InputError("solver.tol", tol, "must be > 0")
     layout = layout_of(problem.model.heads)
     theta0 = _initial_theta(problem, init, layout)
-    z0 = flatten_U(unpack(theta0, layout))
     fmap = _map_for(problem.model.heads, problem.model.readout)
+    z0 = fmap.from_U(unpack(theta0, layout))
     hyper = problem.model.hyper()
     t0 = time.perf_counter()
     final = _iterate(z0, problem.arrays, hyper, fmap, layout, int(anderson), float(damping), float(tol), int(max_steps))
     jax.block_until_ready(final.z)
     wall = time.perf_counter() - t0
     status = int(final.status)
-    U = tuple(0.5 * (u + u.T) for u in unflatten_U(final.z, layout))
+    U = fmap.to_U(final.z, layout)
     if bool(_is_pd(final.z, layout)):
         theta = pack(U, layout)
     else:
