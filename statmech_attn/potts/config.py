@@ -21,7 +21,6 @@ from ..config import (
     finite_matrix,
     nonnegative,
     positive,
-    probability,
     symmetric_matrix,
 )
 from ..errors import InputError

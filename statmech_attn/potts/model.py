@@ -12,7 +12,6 @@ The full coupling tensor is 𝒥_ij(a,b) = β J_ij U_ab.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 
 import jax

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from statmech_attn.potts import (
-    conditionals,
     enumerate_exact,
     factored_couplings,
     fit_pseudolikelihood,

@@ -1,6 +1,5 @@
 """Gibbs sampler against exact enumeration (check 1) and the Ising transfer matrix (check 2)."""
 
-import math
 
 import numpy as np
 import pytest
