@@ -57,6 +57,7 @@ def sample_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> lis
 def train_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list[tuple[Any, str]]:
     """Learned vs true interaction matrices, loss curves, and recovery vs the number of samples."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
 
     res = record["result"]
     figs: list[tuple[Any, str]] = []
@@ -96,8 +97,11 @@ def train_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list
         for ax, k in zip(axes[0], keys):
             ax.plot(Ms, [r[k] for r in rec], "o-")
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
             if k in ("coupling_error", "test_kl"):
                 ax.set_yscale("log")
+            else:
+                ax.set_ylim(0.0, 1.05)
             ax.set_xlabel("number of samples M")
             ax.set_title(k)
         fig.tight_layout()
