@@ -60,3 +60,15 @@ def test_vanilla_mask_token_and_attention_rows():
     # the masked site's own colour never enters its logits
     s2 = s.at[:, 2].set((s[:, 2] + 1) % 3)
     np.testing.assert_allclose(np.asarray(vanilla_logits(p, s, mask)), np.asarray(vanilla_logits(p, s2, mask)), atol=1e-14)
+
+
+def test_single_mask_averages_to_all():
+    """E over the L single-site masks of the masked CE equals the mask-"all" loss (§5, last bullet)."""
+    from validation.potts.layers import masked_cross_entropy
+
+    p = init_vanilla(jax.random.PRNGKey(6), 5, 3, 6)
+    s = jax.random.randint(jax.random.PRNGKey(7), (11, 5), 0, 3)
+    all_ce = masked_cross_entropy(logits_all("vanilla", p, s), s, jnp.ones(s.shape, dtype=bool))
+    singles = [masked_cross_entropy(vanilla_logits(p, s, jnp.zeros(s.shape, bool).at[:, i].set(True)), s,
+                                    jnp.zeros(s.shape, bool).at[:, i].set(True)) for i in range(5)]
+    assert abs(float(jnp.mean(jnp.array(singles))) - float(all_ce)) < 1e-13

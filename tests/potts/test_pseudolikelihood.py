@@ -153,3 +153,13 @@ def test_classical_pl_estimator_recovers_a_planted_model():
         kls.append(conditional_metrics(model, logq, test)["test_kl"])
         assert kls[-1] < 4 * ((6 - 1) * 9 + 3) / (2 * M)
     assert errors[1] < errors[0] / 3 and kls[1] < kls[0] / 3
+
+
+def test_pl_estimator_reports_non_convergence_honestly():
+    from statmech_attn import SolverError
+
+    seqs = np.random.default_rng(0).integers(0, 3, size=(50, 4))
+    sol = fit_pseudolikelihood(seqs, 3, max_steps=1, throw=False)
+    assert not sol.converged and sol.result.value == "max_steps" and sol.iterations <= 1 and sol.residual > 1e-8
+    with pytest.raises(SolverError):
+        fit_pseudolikelihood(seqs, 3, max_steps=1)
