@@ -672,17 +672,21 @@ def _client(sched: Scheduler) -> Iterator[Any]:
 
     interactive = not (bool(os.environ.get("CI")) or not sys.stderr.isatty())
     if sched.kind == "local":
-        cluster = local_cluster(sched.workers, dashboard=interactive, quiet=not interactive)
-        try:
-            client = Client(cluster, set_as_default=False)
+        from distributed.utils import silence_logging_cmgr
+
+        # the cluster restores the log level before it logs its own shutdown: keep it quiet here
+        with silence_logging_cmgr(logging.WARNING if interactive else logging.ERROR):
+            cluster = local_cluster(sched.workers, dashboard=interactive, quiet=not interactive)
             try:
-                if interactive and cluster.dashboard_link:
-                    print(f"dask dashboard: {client.dashboard_link}", file=sys.stderr)
-                yield client
+                client = Client(cluster, set_as_default=False)
+                try:
+                    if interactive and cluster.dashboard_link:
+                        print(f"dask dashboard: {client.dashboard_link}", file=sys.stderr)
+                    yield client
+                finally:
+                    client.close()
             finally:
-                client.close()
-        finally:
-            cluster.close()
+                cluster.close()
     else:
         try:
             client = Client(sched.address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
