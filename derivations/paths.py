@@ -488,32 +488,40 @@ class NumericPaths:
         :meth:`fixed_point_targets` returns M_ℓ, the target of U_ℓ⁻¹)."""
         return tuple(f is not None for f in self._inverse_target)
 
-    def fixed_point_targets(self, U, xt, y, hyper) -> tuple:
+    def fixed_point_targets(self, U, xt, y=None, hyper=None) -> tuple:
         """Like :meth:`fixed_point_map`, but for layers whose form is U_ℓ = M_ℓ(U)⁻¹ it returns
         M_ℓ(U) (the new U_ℓ⁻¹), which stays finite even where M_ℓ is not positive definite."""
-        args = self._args(tuple(U), xt, y, hyper)
+        U, xt, y, hyper = _normalise(U, xt, y, hyper)
+        args = self._args(U, xt, y, hyper)
         return tuple((m if m is not None else f)(*args) for f, m in zip(self._fixed_point, self._inverse_target))
 
+    # Every method takes U as a tuple (U₁, …, U_L) or an ``OrderParameters``, and the data either
+    # as (xt, y, hyper) arrays or as one ``PathsProblem`` (then y and hyper are left out).
+
     def readout(self, U, hyper) -> Any:
-        """U_a(U_L), the positive root derived from ∂S/∂U_a = 0."""
+        """U_a(U_L), the positive root derived from ∂S/∂U_a = 0 (``hyper`` may be a problem)."""
+        U, _, _, hyper = _normalise(U, None, None, hyper)
         return self._readout_value(U, self._scal(hyper))
 
-    def omega(self, u1, xt, y, hyper) -> Any:
+    def omega(self, u1, xt, y=None, hyper=None) -> Any:
         """Ω(U₁) = ∂E/∂U₁ from the matrix-form derivation."""
         import jax.numpy as jnp
 
+        _, xt, y, hyper = _normalise((u1,), xt, y, hyper)
         return self._omega(u1, xt, jnp.reshape(y, (-1, 1)), int(xt.shape[0]), *self._scal(hyper))
 
-    def gradient(self, U, xt, y, hyper) -> tuple:
+    def gradient(self, U, xt, y=None, hyper=None) -> tuple:
         """(∂S/∂U₁, …, ∂S/∂U_L) at U_a = U_a(U_L) (symmetric convention, action divided by N_max)."""
-        args = self._args(tuple(U), xt, y, hyper)
+        U, xt, y, hyper = _normalise(U, xt, y, hyper)
+        args = self._args(U, xt, y, hyper)
         return tuple(f(*args) for f in self._gradient)
 
-    def fixed_point_map(self, U, xt, y, hyper) -> tuple:
+    def fixed_point_map(self, U, xt, y=None, hyper=None) -> tuple:
         """F(U) = (F₁(U), …, F_L(U)), the derived fixed-point forms, each at the current U."""
         if not self._fixed_point:
             raise ValueError("the component form has no fixed-point map; use the matrix form")
-        args = self._args(tuple(U), xt, y, hyper)
+        U, xt, y, hyper = _normalise(U, xt, y, hyper)
+        args = self._args(U, xt, y, hyper)
         return tuple(f(*args) for f in self._fixed_point)
 
     # -- argument assembly -------------------------------------------------------------
@@ -545,6 +553,15 @@ class NumericPaths:
         if self.derivation.form == "matrix":
             return self._readout(*(list(U) + scal))
         return self._readout(*([_upper_entries(u) for u in U] + scal))
+
+
+def _normalise(U, xt, y, hyper):
+    """Accept OrderParameters for U and a PathsProblem in place of (xt, y, hyper)."""
+    U = tuple(U.U) if hasattr(U, "U") else tuple(U)
+    problem = next((a for a in (xt, hyper) if hasattr(a, "arrays") and hasattr(a, "model")), None)
+    if problem is not None:
+        xt, y, hyper = problem.arrays.xt, problem.arrays.y, problem.model.hyper()
+    return U, xt, y, hyper
 
 
 def _upper_entries(m):
