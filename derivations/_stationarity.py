@@ -834,13 +834,26 @@ def _matrix_fixed_point(eq, x, simp):
         return fp, ("quadratic in X⁻¹ with A = a·I: X a X + c X + Q = 0 ⇒ X = (−c I + (c² I − 4 a Q)^{1/2})/(2a), "
                     "the positive-definite root")
     ah = PDSqrt(a)
-    ahi = sp.Inverse(ah)
+    ahi = _inverse(ah)
     inner = simplify_matrix(c**2 * sp.Identity(x.shape[0]) - 4 * sp.MatMul(ah, q, ah), simp)
-    w = (-c * sp.Identity(x.shape[0]) + PDSqrt(inner)) / 2
+    w = simplify_matrix(-(c / 2) * sp.Identity(x.shape[0]) + PDSqrt(inner) / 2, simp)
     fp = sp.MatMul(ahi, w, ahi)
     return fp, ("quadratic in X⁻¹ (algebraic Riccati equation X A X + c X + Q = 0) ⇒ "
                 "X = A^{-1/2} W A^{-1/2}, W = ½(−c I + (c² I − 4 A^{1/2} Q A^{1/2})^{1/2}), the "
                 "positive-definite root; A is evaluated at the current iterate")
+
+
+def _inverse(m):
+    """M⁻¹ with the obvious rules: (c M)⁻¹ = M⁻¹/c, (I ⊗ M)⁻¹ = I ⊗ M⁻¹, (M⁻¹)⁻¹ = M."""
+    if isinstance(m, sp.MatMul):
+        coeff, mats = m.as_coeff_matrices()
+        if coeff != 1 and len(mats) == 1:
+            return _inverse(mats[0]) / coeff
+    if isinstance(m, KronIdentity):
+        return KronIdentity(_inverse(m.arg), m.n)
+    if isinstance(m, sp.Inverse):
+        return m.arg
+    return sp.Inverse(m)
 
 
 def _scalar_times_identity(a):

@@ -179,3 +179,15 @@ def test_bad_solver_settings_raise_input_error(two_layer, kw, param):
     problem, _ = two_layer
     with pytest.raises(InputError, match=param):
         solve_fixed_point(problem, **kw)
+
+
+def test_three_layer_fixed_point_is_stationary():
+    # the middle layer uses the general Riccati closed form (A = N₂(I ⊗ U₃⁻¹)/σ₂² not ∝ I)
+    problem = _problem((2, 1, 2), "first", seed=9, n_examples=10)
+    sol = solve_fixed_point(problem, tol=1e-11)
+    assert sol.converged
+    g = _autodiff_gradient(sol.value.U, problem)
+    assert max(float(jnp.max(jnp.abs(x))) for x in g) <= 1e-9
+    F = numeric((2, 1, 2)).fixed_point_map(sol.value, problem)
+    for f, u in zip(F, sol.value.U):
+        np.testing.assert_allclose(np.asarray(f), np.asarray(u), rtol=0, atol=1e-8 * float(jnp.max(jnp.abs(u))))
