@@ -18,7 +18,9 @@ compilation, done once on every worker and in this process, are reported separat
 include the transfer of the problem to the workers).  The ratios are
 measured in the same run: speed-up = t(1 worker) / t(2 workers); overhead per task =
 (t(1 worker) − t(serial, one XLA thread)) / tasks for the empty grid.  ``--quick`` shrinks every grid
-(P = 60, 24 α in chunks of 4; 12 replica α in chunks of 2).  Writes nothing outside a temporary folder (or ``--out``).
+(P = 60, 24 α in chunks of 4; 12 replica α in chunks of 2); ``--paths-p``/``--paths-alphas`` override
+the paths grid; ``--one-thread`` runs the serial baseline with the workers' one-thread XLA (on an
+oversubscribed machine XLA's multi-threaded CPU runtime can be many times slower).  Writes nothing outside a temporary folder (or ``--out``).
 """
 
 from __future__ import annotations
@@ -87,8 +89,16 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small grids (a smoke run)")
     ap.add_argument("--out", type=Path, default=None, help="folder for the run directories (default: a temp dir)")
     ap.add_argument("--skip", default="", help="comma-separated grids to skip: empty,paths,replica")
+    ap.add_argument("--paths-p", type=int, default=None, help="override P of the paths grid")
+    ap.add_argument("--paths-alphas", type=int, default=None, help="override the number of α of the paths grid")
+    ap.add_argument("--one-thread", action="store_true",
+                    help="run this process's XLA on one thread too (a serial baseline with the workers' threading)")
     args = ap.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if args.one_thread:
+        from statmech_attn.compute import single_thread_environ  # before JAX starts its backend
+
+        os.environ.update(single_thread_environ())
 
     import logging
 
@@ -99,9 +109,12 @@ def main() -> None:
     quick = args.quick
     n_empty = 100 if quick else 400
     P, n_paths, chunk_paths = (60, 24, 4) if quick else (500, 200, 10)
+    P = args.paths_p or P
+    n_paths = args.paths_alphas or n_paths
     n_rep, chunk_rep = (12, 2) if quick else (50, 5)
     print(f"# compute_scaling{' --quick' if quick else ''}: cores {os.cpu_count()}, "
-          f"load average {os.getloadavg()[0]:.1f} (other processes share these cores)", flush=True)
+          f"load average {os.getloadavg()[0]:.1f} (other processes share these cores); serial XLA on "
+          f"{'one thread' if args.one_thread else 'every core'}", flush=True)
 
     grids: list[tuple[str, object, object, Grid]] = []
     if "empty" not in skip:
