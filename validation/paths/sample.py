@@ -47,6 +47,9 @@ __all__ = [
     "params_statistics",
     "summarise",
     "Estimate",
+    "estimate",
+    "estimate_independent",
+    "mixing",
     "predictor_estimates",
 ]
 
@@ -325,6 +328,15 @@ def estimate(series: np.ndarray) -> Estimate:
     ess = np.clip(np.nan_to_num(ess, nan=1.0), 1.0, None)
     rhat = np.nan_to_num(rhat, nan=np.inf)
     return Estimate(mean=mean, se=sd / np.sqrt(ess), ess=ess, rhat=rhat)
+
+
+def estimate_independent(values: np.ndarray) -> Estimate:
+    """Estimate of E[g] from independent values (axis 0): SE = sd/√n, ESS = n, R-hat = 1."""
+    v = np.asarray(values, dtype=np.float64)
+    n = v.shape[0]
+    sd = v.std(axis=0, ddof=1) if n > 1 else np.zeros(v.shape[1:])
+    return Estimate(mean=v.mean(axis=0), se=sd / math.sqrt(n), ess=np.full(v.shape[1:], float(n)),
+                    rhat=np.ones(v.shape[1:]))
 
 
 def summarise(draws: Mapping[str, np.ndarray]) -> dict[str, Estimate]:

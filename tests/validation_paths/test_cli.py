@@ -1,0 +1,95 @@
+"""`paths validate --quick` smoke test, `paths plot` from the saved run, bad input, plot functions."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from statmech_attn.paths.cli import app
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "paths_validate.toml"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("vp") / "run"
+    res = runner.invoke(app, ["validate", str(EXAMPLE), "--out", str(out), "--quick"])
+    return out, res
+
+
+def test_quick_validate_writes_a_complete_report(quick_run):
+    out, res = quick_run
+    report = json.loads((out / "report.json").read_text())
+    record = json.loads((out / "result.json").read_text())
+    assert record["verb"] == "validate" and record["result"]["summary"] == report["summary"]
+    # exit code follows the verdict: 0 passed, 1 not passed (never a crash)
+    assert res.exit_code == (0 if report["summary"]["passed"] else 1), res.output
+    assert report["quick"] is True and [p["width"] for p in report["points"]] == [8, 16]
+    for p in report["points"]:
+        assert p["theory"]["converged"]
+        assert set(p["comparisons"]) == {"U1", "U2", "U_a", "f_mean", "f_var", "test_error"}
+        for c in p["comparisons"].values():
+            assert np.all(np.asarray(c["se"]) > 0) and c["tolerance_sigmas"] == 3.0
+            # the verdict is the stated rule applied to the stored numbers
+            diff = np.abs(np.asarray(c["simulation"]) - np.asarray(c["theory"]))
+            assert c["passed"] == bool(np.all(diff <= 3.0 * np.asarray(c["se"]) + c["allowance"]))
+        mix = p["mixing"]
+        assert mix["mixed"] == (mix["max_rhat"] <= 1.01 and mix["min_ess"] >= 200)
+        assert p["nuts"]["divergences"] >= 0 and "gd" in p
+    assert len(report["n_scaling"]) == 1
+    assert (out / "predictor_alpha1_N16.png").stat().st_size > 0
+
+
+def test_plot_from_saved_run_without_recomputation(quick_run, tmp_path):
+    out, _ = quick_run
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    for f in copy.glob("*.p*"):
+        f.unlink()
+    res = runner.invoke(app, ["plot", str(copy)])
+    assert res.exit_code == 0, res.output
+    from matplotlib.image import imread
+
+    img = imread(copy / "order_parameters_alpha1_N8.png")
+    assert img.shape[0] > 100 and img.shape[1] > 100 and np.std(img) > 0
+    assert (copy / "test_error_vs_alpha.pdf").stat().st_size > 0
+
+
+def test_plot_functions_label_their_axes(quick_run):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from validation.paths import plots
+
+    out, _ = quick_run
+    report = json.loads((out / "report.json").read_text())
+    c = report["points"][-1]["comparisons"]
+    fig, ax = plots.plot_order_parameters(np.asarray(c["U1"]["theory"]), np.asarray(c["U1"]["simulation"]), np.asarray(c["U1"]["se"]))
+    assert [a.get_xlabel() for a in ax] == ["path π'"] * 3 and ax[0].get_title() == "theory $U_1$"
+    fig, ax = plots.plot_predictor(c["f_mean"]["theory"], c["f_mean"]["simulation"], c["f_mean"]["se"],
+                                   c["f_var"]["theory"], c["f_var"]["simulation"], c["f_var"]["se"])
+    assert ax[0].get_xlabel() == "theory ⟨f*⟩" and ax[1].get_ylabel() == "simulation ⟨δf*²⟩"
+    fig, ax = plots.plot_test_error_vs_alpha(np.array([0.5, 1, 2]), np.array([1.2, 1.0, 0.8]), np.array([1.0]),
+                                             np.array([1.05]), np.array([0.02]))
+    assert ax.get_xlabel() == "α = P/N" and ax.get_ylabel() == "test error ε_g"
+    fig, ax = plots.plot_discrepancy_vs_inverse_width([8, 16, 32], {"f_mean": np.array([0.2, 0.1, 0.05])},
+                                                      fit={"c0": 0.0, "c1": 1.6})
+    assert ax.get_xlabel() == "1/N" and ax.get_ylabel().startswith("relative discrepancy")
+    assert len(ax.get_lines()) == 2
+
+
+def test_bad_validate_key_exits_2_with_one_line(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(EXAMPLE.read_text().replace("ess_min = 200", "ess_min = -1"))
+    res = runner.invoke(app, ["validate", str(cfg), "--quick"])
+    assert res.exit_code == 2
+    assert "validate.ess_min" in res.output and "Traceback" not in res.output
+
+
+def test_plot_of_a_non_run_directory_exits_2(tmp_path):
+    res = runner.invoke(app, ["plot", str(tmp_path)])
+    assert res.exit_code == 2 and "result.json" in res.output

@@ -1,0 +1,306 @@
+"""Theory vs simulation for the attention-path network: pass/fail per statistic, N-scaling.
+
+For every α of the ``[validate]`` table and every width N of its ladder (all widths N₁ = … = N_a
+= N, P = α N training examples): the saddle point of theory §5–6 (``statmech_attn.paths.solve``)
+and its predictor (§7) against NUTS samples of the finite network (:mod:`validation.paths.sample`),
+optionally gradient descent and Langevin dynamics (:mod:`validation.paths.train`).
+
+Compared statistics (theory §4, §7, §10): ``U1``…``UL`` (weight overlaps), ``U_a``, ``f_mean``
+(⟨f*⟩ on test inputs), ``f_var`` (⟨δf*²⟩), ``test_error`` (ε_g = bias² + variance).  A statistic
+passes when every entry obeys
+
+    |simulation − theory| ≤ k · SE + c · scale / N,
+
+with k = ``tolerance_sigmas``, SE the Monte-Carlo standard error (sd/√ESS), c =
+``finite_size_allowance`` (the O(1/N) corrections the saddle point neglects) and scale the RMS of
+the theory values of that statistic.  A point whose compared statistics have split R-hat >
+``rhat_max`` or ESS < ``ess_min`` is flagged ``mixed: false`` and not used.
+
+Discrepancy of a statistic at width N: D = RMS(simulation − theory)/scale, and the noise-corrected
+D_c = √max(0, mean[(simulation − theory)² − SE²])/scale.  N-scaling: least-squares fits of
+D_c = c₀ + c₁/N and of ln D_c against ln N (slope −1 expected).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from statmech_attn.errors import InputError
+
+from . import sample as smp
+from .config import ValidateConfig
+
+__all__ = [
+    "even_examples",
+    "paths_model",
+    "theory_point",
+    "compare_statistic",
+    "validate_point",
+    "n_scaling",
+    "gp_limit_check",
+    "theory_curve",
+    "validate",
+]
+
+STAT_ORDER = ("U", "U_a", "f_mean", "f_var", "test_error")
+
+
+def even_examples(alpha: float, width: int) -> int:
+    """P = α N rounded to an even number ≥ 2 (equal class sizes)."""
+    return max(2, 2 * int(round(alpha * width / 2)))
+
+
+def paths_model(base: Any, width: int) -> Any:
+    """The model of ``base`` (a PathsModel) with every width N₁ = … = N_L = N_a = N."""
+    return dataclasses.replace(base, widths=(float(width),) * len(base.heads), width_readout=float(width))
+
+
+def sample_data(data: Any) -> smp.SampleData:
+    """The arrays of a ``PathsData`` as the samplers take them."""
+    import jax.numpy as jnp
+
+    return smp.SampleData(jnp.asarray(data.x), tuple(jnp.asarray(a) for a in data.attention), jnp.asarray(data.y),
+                          None if data.x_test is None else jnp.asarray(data.x_test),
+                          None if data.attention_test is None else tuple(jnp.asarray(a) for a in data.attention_test))
+
+
+def theory_point(model: Any, data: Any) -> dict[str, Any]:
+    """Saddle point (Newton), predictor and test error of theory §5–7, and the GP-limit predictor."""
+    from statmech_attn import paths
+
+    problem = paths.problem_from_data(model, data)
+    sol = paths.solve(problem, throw=False)
+    out: dict[str, Any] = {"converged": sol.converged, "result": sol.result.value, "residual": float(sol.residual),
+                           "iterations": int(sol.iterations), "action": float(sol.action),
+                           "U_a": float(sol.value.U_a)}
+    for l, u in enumerate(sol.value.U):
+        out[f"U{l + 1}"] = np.asarray(u)
+    pred = paths.predict(sol.value, problem)
+    gp = paths.gp_predict(problem)
+    out["f_mean"], out["f_var"] = np.asarray(pred.mean), np.asarray(pred.variance)
+    out["gp_f_mean"], out["gp_f_var"] = np.asarray(gp.mean), np.asarray(gp.variance)
+    if data.y_test is not None:
+        err, gerr = paths.test_error(pred, data.y_test), paths.test_error(gp, data.y_test)
+        out["test_error"], out["accuracy"] = err["test_error"], err["accuracy"]
+        out["gp_test_error"], out["gp_accuracy"] = gerr["test_error"], gerr["accuracy"]
+    return out
+
+
+def _rms(a: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(a))))
+
+
+def compare_statistic(theory: np.ndarray | float, est: smp.Estimate, *, width: int, tolerance_sigmas: float,
+                      allowance: float) -> dict[str, Any]:
+    """Pass/fail of one statistic: every entry within k·SE + c·scale/N of the theory (see module doc)."""
+    th = np.asarray(theory, dtype=np.float64)
+    sim, se = np.asarray(est.mean), np.asarray(est.se)
+    scale = max(_rms(th), 1e-12)
+    allow = allowance * scale / width
+    diff = sim - th
+    passed = bool(np.all(np.abs(diff) <= tolerance_sigmas * se + allow))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, np.abs(diff) / se, np.inf)
+    return {
+        "theory": th, "simulation": sim, "se": se, "ess": np.asarray(est.ess), "rhat": np.asarray(est.rhat),
+        "max_abs_diff": float(np.max(np.abs(diff))), "max_z": float(np.max(z)) if np.all(np.isfinite(z)) else 1e300,
+        "scale": scale, "allowance": allow, "tolerance_sigmas": tolerance_sigmas, "passed": passed,
+        "discrepancy": _rms(diff) / scale,
+        "discrepancy_corrected": math.sqrt(max(0.0, float(np.mean(diff ** 2 - se ** 2)))) / scale,
+    }
+
+
+def _estimates(draws: Mapping[str, np.ndarray], y_test: np.ndarray | None) -> dict[str, smp.Estimate]:
+    est = dict(smp.summarise(draws))
+    if "f_mean" in draws:
+        est.update(smp.predictor_estimates(draws, y_test))
+    return est
+
+
+def _compare_all(theory: Mapping[str, Any], est: Mapping[str, smp.Estimate], width: int, vcfg: ValidateConfig) -> dict[str, Any]:
+    return {k: compare_statistic(theory[k], est[k], width=width, tolerance_sigmas=vcfg.tolerance_sigmas,
+                                 allowance=vcfg.finite_size_allowance)
+            for k in est if k in theory}
+
+
+def _settings(vcfg: ValidateConfig) -> smp.SamplerSettings:
+    return smp.SamplerSettings(num_chains=vcfg.num_chains, num_warmup=vcfg.num_warmup, num_samples=vcfg.num_samples,
+                               chain_method=vcfg.chain_method, target_accept=vcfg.target_accept,
+                               max_tree_depth=vcfg.max_tree_depth, block_size=min(vcfg.num_samples, 250),
+                               sampler=vcfg.sampler)
+
+
+def validate_point(model: Any, data: Any, vcfg: ValidateConfig, seed: int, *, alpha: float, width: int) -> dict[str, Any]:
+    """Theory, NUTS (and GD / Langevin when enabled) at one (α, N); every comparison with its error bar."""
+    from .train import run_langevin, train_gd
+
+    t0 = time.perf_counter()
+    theory = theory_point(model, data)
+    t_theory = time.perf_counter() - t0
+    sdata = sample_data(data)
+    y_test = None if data.y_test is None else np.asarray(data.y_test)
+    run = smp.run_nuts(model, sdata, _settings(vcfg), seed, description=f"NUTS α={alpha:g} N={width}")
+    est = _estimates(run["draws"], y_test)
+    comparisons = _compare_all(theory, est, width, vcfg)
+    mix = smp.mixing(est, list(comparisons), vcfg.rhat_max, vcfg.ess_min)
+    point: dict[str, Any] = {
+        "alpha": alpha, "width": width, "n_train": int(data.y.shape[0]),
+        "n_test": 0 if data.x_test is None else int(data.x_test.shape[0]),
+        "theory": theory, "theory_seconds": t_theory,
+        "nuts": {k: run[k] for k in ("divergences", "accept_prob", "mean_tree_steps", "step_size", "seconds")},
+        "mixing": mix, "comparisons": comparisons,
+        "used": mix["mixed"] and theory["converged"],
+        "passed": bool(mix["mixed"] and theory["converged"] and all(c["passed"] for c in comparisons.values())),
+    }
+    if vcfg.gd.enabled:
+        gd = train_gd(model, sdata, learning_rate=vcfg.gd.learning_rate, steps=vcfg.gd.steps,
+                      num_inits=vcfg.gd.num_inits, seed=seed + 1)
+        gest = {k: smp.estimate_independent(v[0]) for k, v in gd["draws"].items() if k != "f_var"}
+        gd_theory = {k: theory[k] for k in gest if k in theory}
+        point["gd"] = {
+            "loss": gd["loss"], "grad_norm": gd["grad_norm"], "seconds": gd["seconds"],
+            "statistics": {k: {"mean": e.mean, "se": e.se, "theory": gd_theory.get(k)} for k, e in gest.items()},
+        }
+        if y_test is not None:
+            m = gd["draws"]["f_mean"][0]
+            point["gd"]["test_error"] = float(np.mean((y_test[None] - m) ** 2))
+            point["gd"]["accuracy"] = float(np.mean(np.sign(m) == np.sign(y_test[None])))
+    if vcfg.langevin.enabled:
+        lc = vcfg.langevin
+        lg = run_langevin(model, sdata, step_size=lc.step_size, num_steps=lc.num_steps, burn_in=lc.burn_in, thin=lc.thin,
+                          num_chains=lc.num_chains, seed=seed + 2)
+        lest = _estimates(lg["draws"], y_test)
+        lcomp = _compare_all(theory, lest, width, vcfg)
+        point["langevin"] = {"seconds": lg["seconds"], "eta": lg["eta"], "comparisons": lcomp,
+                             "mixing": smp.mixing(lest, list(lcomp), vcfg.rhat_max, vcfg.ess_min)}
+    return point
+
+
+def _fit(widths: np.ndarray, d: np.ndarray) -> dict[str, Any]:
+    inv = 1.0 / widths
+    A = np.stack([np.ones_like(inv), inv], axis=1)
+    (c0, c1), *_ = np.linalg.lstsq(A, d, rcond=None)
+    pos = d > 0
+    slope = float(np.polyfit(np.log(widths[pos]), np.log(d[pos]), 1)[0]) if pos.sum() >= 2 else None
+    return {"c0": float(c0), "c1": float(c1), "loglog_slope": slope}
+
+
+def n_scaling(points: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Discrepancy vs 1/N over the mixed points of one α: per statistic and overall (RMS over statistics).
+
+    ``shrinks``: the overall noise-corrected discrepancy at the largest N is smaller than at the
+    smallest.
+    """
+    used = sorted([p for p in points if p["used"]], key=lambda p: p["width"])
+    out: dict[str, Any] = {"widths": [p["width"] for p in used], "statistics": {}}
+    if len(used) < 2:
+        out["shrinks"] = None
+        out["note"] = "fewer than two mixed widths: no N-scaling"
+        return out
+    widths = np.asarray(out["widths"], dtype=np.float64)
+    names = list(used[0]["comparisons"])
+    for k in names:
+        d = np.asarray([p["comparisons"][k]["discrepancy"] for p in used])
+        dc = np.asarray([p["comparisons"][k]["discrepancy_corrected"] for p in used])
+        out["statistics"][k] = {"discrepancy": d, "discrepancy_corrected": dc, "fit": _fit(widths, dc)}
+    total = np.sqrt(np.mean([out["statistics"][k]["discrepancy_corrected"] ** 2 for k in names], axis=0))
+    raw = np.sqrt(np.mean([out["statistics"][k]["discrepancy"] ** 2 for k in names], axis=0))
+    out["overall"] = {"discrepancy": raw, "discrepancy_corrected": total, "fit": _fit(widths, total)}
+    out["shrinks"] = bool(total[-1] < total[0])
+    return out
+
+
+def gp_limit_check(base_model: Any, make_data: Callable[[int, int], Any], vcfg: ValidateConfig, seed: int) -> dict[str, Any]:
+    """At N = ``gp_width`` ≫ P = ``gp_n_train`` the sampled predictor must match the GP predictor
+    (theory §8, §11.5) within ``tolerance_sigmas`` standard errors (no finite-size allowance)."""
+    width, P = vcfg.gp_width, vcfg.gp_n_train
+    model = dataclasses.replace(paths_model(base_model, width), temperature=vcfg.gp_temperature)
+    data = make_data(P, vcfg.n_test)
+    theory = theory_point(model, data)
+    run = smp.run_nuts(model, sample_data(data), _settings(vcfg), seed + 7, description=f"NUTS GP check N={width}")
+    est = smp.predictor_estimates(run["draws"], None if data.y_test is None else np.asarray(data.y_test))
+    comps = {}
+    for k, gk in (("f_mean", "gp_f_mean"), ("f_var", "gp_f_var")):
+        comps[k] = compare_statistic(theory[gk], est[k], width=width, tolerance_sigmas=vcfg.tolerance_sigmas, allowance=0.0)
+    mix = smp.mixing(est, ["f_mean", "f_var"], vcfg.rhat_max, vcfg.ess_min)
+    theory_gap = {k: compare_statistic(theory[gk], smp.Estimate(np.asarray(theory[k]), np.zeros_like(theory[k]),
+                                                                np.ones_like(theory[k]), np.ones_like(theory[k])),
+                                       width=width, tolerance_sigmas=0.0, allowance=0.0)["discrepancy"]
+                  for k, gk in (("f_mean", "gp_f_mean"), ("f_var", "gp_f_var"))}
+    return {"width": width, "n_train": P, "alpha": P / width, "temperature": vcfg.gp_temperature, "mixing": mix,
+            "comparisons": comps, "saddle_point_vs_gp_discrepancy": theory_gap,
+            "nuts_seconds": run["seconds"], "passed": bool(mix["mixed"] and all(c["passed"] for c in comps.values()))}
+
+
+def theory_curve(base_model: Any, make_data: Callable[[int, int], Any], alphas: Sequence[float], width: int,
+                 n_points: int, n_test: int) -> dict[str, Any]:
+    """Theory (and GP) test error vs α at width N, P = α N, on a log grid spanning the validated α."""
+    grid = np.geomspace(min(alphas) / 2, max(alphas) * 2, n_points)
+    model = paths_model(base_model, width)
+    te, gte, used = [], [], []
+    for a in grid:
+        t = theory_point(model, make_data(even_examples(float(a), width), n_test))
+        if t["converged"] and "test_error" in t:
+            used.append(even_examples(float(a), width) / width)
+            te.append(t["test_error"])
+            gte.append(t["gp_test_error"])
+    return {"width": width, "alpha": np.asarray(used), "test_error": np.asarray(te), "gp_test_error": np.asarray(gte)}
+
+
+def validate(base_model: Any, make_data: Callable[[int, int], Any], vcfg: ValidateConfig, seed: int) -> dict[str, Any]:
+    """The whole validation: every (α, N) point, N-scaling per α, the GP-limit check, the theory curve.
+
+    ``make_data(P, n_test)`` returns a ``PathsData`` with P training and ``n_test`` test examples.
+    ``passed``: every point mixed and passed (and the GP check when enabled, and the discrepancy
+    shrinking with N when ``require_shrinking``).
+    """
+    t0 = time.perf_counter()
+    points, scaling = [], []
+    for ia, alpha in enumerate(vcfg.alphas):
+        pts = []
+        for iw, width in enumerate(vcfg.widths):
+            data = make_data(even_examples(alpha, width), vcfg.n_test)
+            pts.append(validate_point(paths_model(base_model, width), data, vcfg, seed + 1000 * ia + 10 * iw,
+                                      alpha=float(alpha), width=int(width)))
+        points.extend(pts)
+        scaling.append({"alpha": float(alpha), **n_scaling(pts)})
+    report: dict[str, Any] = {"points": points, "n_scaling": scaling}
+    if vcfg.gp_width:
+        report["gp_limit"] = gp_limit_check(base_model, make_data, vcfg, seed)
+    if vcfg.theory_curve_points:
+        report["theory_curve"] = theory_curve(base_model, make_data, vcfg.alphas, max(vcfg.widths),
+                                              vcfg.theory_curve_points, vcfg.n_test)
+    all_used = all(p["used"] for p in points)
+    passed = all(p["passed"] for p in points)
+    if vcfg.gp_width:
+        passed = passed and report["gp_limit"]["passed"]
+    if vcfg.require_shrinking:
+        passed = passed and all(s.get("shrinks") is True for s in scaling)
+    report["summary"] = {
+        "passed": bool(passed), "all_mixed": bool(all_used),
+        "points_passed": sum(p["passed"] for p in points), "points": len(points),
+        "shrinks": [s.get("shrinks") for s in scaling],
+        "seconds": time.perf_counter() - t0,
+        "rule": (f"|simulation - theory| <= {vcfg.tolerance_sigmas} SE + {vcfg.finite_size_allowance} * scale / N; "
+                 f"mixed: R-hat <= {vcfg.rhat_max}, ESS >= {vcfg.ess_min}"),
+    }
+    return report
+
+
+def check_enough(data: Any, P: int, n_test: int, param: str = "data.npz") -> Any:
+    """The first P training and ``n_test`` test examples of external data (InputError if too few)."""
+    from statmech_attn.paths import PathsData
+
+    if data.n_train < P:
+        raise InputError(param, data.n_train, f"validation needs P = alpha*N = {P} training examples")
+    if data.x_test is None or data.x_test.shape[0] < n_test:
+        have = 0 if data.x_test is None else data.x_test.shape[0]
+        raise InputError(param, have, f"validation needs validate.n_test = {n_test} test examples with labels")
+    return PathsData(x=data.x[:P], attention=tuple(a[:P] for a in data.attention), y=data.y[:P],
+                     x_test=data.x_test[:n_test], attention_test=tuple(a[:n_test] for a in data.attention_test),
+                     y_test=None if data.y_test is None else data.y_test[:n_test])
