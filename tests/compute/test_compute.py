@@ -259,3 +259,54 @@ def test_unreachable_scheduler_is_an_input_error(monkeypatch):
     with pytest.raises(InputError) as e:
         run_grid(fixed_point_task, {}, grid(seeds=(0,)), scheduler="tcp://127.0.0.1:9")
     assert e.value.param == "--scheduler"
+
+
+def test_ctrl_c_on_local_cluster_leaves_complete_files_and_no_workers(tmp_path):
+    """SIGINT to the whole process group (a terminal's Ctrl-C) while two workers compute."""
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen([sys.executable, "-m", "tests.compute.interrupt_script", str(out)], env=env,
+                            cwd=Path(__file__).resolve().parents[2], start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.time() + 90
+    while time.time() < deadline and len(list((out / "points").glob("alpha=*.json"))) < 3:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()[-2000:]
+    assert "Traceback" not in err.decode()
+    no_partial_files(out)
+    done = list((out / "points").glob("alpha=*.json"))
+    assert 3 <= len(done) < 60
+    for f in done:  # every file that exists is complete
+        assert json.loads(f.read_text())["ok"] is True
+    left = _group_members(proc.pid, wait_s=15.0)
+    if left:  # clean up what this test started before failing
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert left == [], left  # no worker process of the group is left behind
+
+
+def _group_members(pgid: int, wait_s: float) -> list[str]:
+    """Command lines of live processes in process group ``pgid``, waiting up to ``wait_s`` for none."""
+    import time
+
+    deadline = time.time() + wait_s
+    while True:
+        left = []
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            try:
+                stat = (d / "stat").read_text()
+                fields = stat[stat.rindex(")") + 2:].split()
+                if int(fields[2]) == pgid and fields[0] != "Z":
+                    left.append((d / "cmdline").read_text().replace("\0", " ")[:120])
+            except (OSError, ValueError):
+                continue
+        if not left or time.time() > deadline:
+            return left
+        time.sleep(0.2)
