@@ -58,10 +58,8 @@ def test_marginal_likelihood_and_conditional_predictor_are_exact_gaussian_algebr
 def test_prior_overlaps_have_gp_means():
     """Under the prior, E[U_ℓ] = σ_a² σ_L² ⋯ σ_ℓ² I and E[U_a] = σ_a² (closed forms, Monte Carlo)."""
     m = spec((2, 2), (16, 16), 16, sl=(0.5, 2.0), sa=1.5)
-    draws = [net.overlaps(*net.init_params(m, 2, seed=s)[1:]) for s in range(400)]
-    U1 = np.stack([d[0][0] for d in draws])
-    U2 = np.stack([d[0][1] for d in draws])
-    Ua = np.array([float(d[1]) for d in draws])
+    (U1, U2), Ua = jax.vmap(lambda s: net.overlaps(*net.init_params(m, 2, seed=s)[1:]))(jnp.arange(400))
+    U1, U2, Ua = np.asarray(U1), np.asarray(U2), np.asarray(Ua)
     for U, expect in ((U1, 1.5 * 2.0 * 0.5 * np.eye(4)), (U2, 1.5 * 2.0 * np.eye(2))):
         se = U.std(axis=0, ddof=1) / np.sqrt(len(U))
         assert np.all(np.abs(U.mean(axis=0) - expect) <= 4.5 * se + 1e-12)

@@ -50,6 +50,7 @@ def test_nuts_readout_posterior_is_the_exact_gaussian():
     _check_gaussian(math.sqrt(0.7) * res["sites"]["a"], mean, cov)
 
 
+@pytest.mark.slow
 def test_nuts_input_projection_posterior_is_the_exact_gaussian():
     """V₁ and a fixed, V₀ sampled: f = G vec(V₀) is linear, so vec(V₀) ~ N(μ, Σ) with
     Σ⁻¹ = I/σ₀² + GᵀG/T, μ = Σ Gᵀ y/T; G from the NumPy forward pass."""
