@@ -1,0 +1,59 @@
+"""Gradient descent and Langevin dynamics: stationary points and stationary distributions."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import scipy.optimize
+
+from validation.paths import network as net
+from validation.paths import train
+from validation.paths.sample import SampleData
+
+from .helpers import random_problem, spec
+
+
+def test_langevin_transform_has_the_exact_discrete_ou_stationary_variance():
+    """For loss ½ a θ², the update θ ← θ − η a θ + √(2ηT) ξ is an AR(1) process whose stationary
+    variance is 2ηT / (1 − (1 − ηa)²) = T / (a (1 − ηa/2))."""
+    a = jnp.array([1.0, 4.0])
+    eta, T, chains = 0.05, 0.3, 4000
+    opt = train.langevin(eta, T, seed=0)
+
+    def run(key):
+        st = train.LangevinState(key)
+
+        def step(c, _):
+            th, s = c
+            u, s = opt.update(a * th, s, th)
+            return (optax.apply_updates(th, u), s), None
+
+        return jax.lax.scan(step, (jnp.zeros(2), st), None, length=400)[0][0]
+
+    th = np.asarray(jax.jit(jax.vmap(run))(jax.random.split(jax.random.PRNGKey(1), chains)))
+    exact = T / (np.asarray(a) * (1 - eta * np.asarray(a) / 2))
+    var = th.var(axis=0)
+    assert np.all(np.abs(var - exact) <= 4 * exact * math.sqrt(2 / chains))
+    assert np.all(np.abs(th.mean(axis=0)) <= 4 * np.sqrt(exact / chains))
+
+
+def test_gradient_descent_reaches_the_minimum_that_lbfgs_finds():
+    """Full-batch GD on the regularised loss ends at a stationary point whose loss equals the
+    minimum found by SciPy's L-BFGS from the same initialisation."""
+    (x, att, y), _ = random_problem(4, 3, 2, (1,), seed=41)
+    m = spec((1,), (2,), 2, T=1.0)
+    data = SampleData(x, att, y)
+    res = train.train_gd(m, data, learning_rate=0.5, steps=4000, num_inits=2, seed=5)
+    assert np.all(res["grad_norm"] < 1e-7)
+    seeds = np.random.default_rng(5).integers(0, 2**31 - 1, size=2)
+    p0 = net.init_params(m, 2, int(seeds[0]))
+    flat0, unravel = jax.flatten_util.ravel_pytree(p0)
+    f = jax.jit(lambda v: net.regularised_loss(unravel(v), x, att, y, m))
+    g = jax.jit(jax.grad(lambda v: net.regularised_loss(unravel(v), x, att, y, m)))
+    opt = scipy.optimize.minimize(lambda v: float(f(v)), np.asarray(flat0), jac=lambda v: np.asarray(g(v)),
+                                  method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 10000})
+    assert res["loss"][0] == np.float64(res["loss"][0])
+    np.testing.assert_allclose(res["loss"][0], opt.fun, rtol=1e-8)
+    assert set(res["draws"]) == {"U1", "U_a"}
