@@ -127,13 +127,13 @@ def sweep_task(context: tuple[PathsProblem, Any, int], points: Sequence[dict[str
 
 
 def sweep_identity(cfg: PathsConfig) -> dict[str, Any]:
-    """The resolved config minus the grid ([sweep]) and [compute]: what a resumed sweep must match."""
+    """The resolved config minus the grid ([sweep]), [compute] and [validate]: what a resumed sweep must match."""
     import hashlib
     from pathlib import Path
 
     from ..config import to_toml_dict
 
-    ident = {k: v for k, v in to_toml_dict(cfg).items() if k not in ("sweep", "compute")}
+    ident = {k: v for k, v in to_toml_dict(cfg).items() if k not in ("sweep", "compute", "validate")}
     if cfg.data.npz and Path(cfg.data.npz).is_file():
         ident["data_sha256"] = hashlib.sha256(Path(cfg.data.npz).read_bytes()).hexdigest()
     return ident

@@ -11,6 +11,8 @@ from typing import Literal
 
 import numpy as np
 
+from validation.paths.config import ValidateConfig
+
 from ..compute import ComputeConfig
 from ..config import all_positive, at_least, field, positive
 from ..errors import InputError
@@ -115,6 +117,7 @@ class PathsConfig:
     solver: SolverConfig = dataclasses.field(default_factory=SolverConfig)
     sweep: SweepConfig = dataclasses.field(default_factory=SweepConfig)
     compute: ComputeConfig = dataclasses.field(default_factory=ComputeConfig)  # [compute]: where grids run
+    validate: ValidateConfig = dataclasses.field(default_factory=ValidateConfig)  # [validate]: `paths validate`
 
 
 def model_from_config(cfg: ModelConfig, heads_from_data: tuple[int, ...]) -> PathsModel:
