@@ -157,6 +157,11 @@ def _logits(B: sp.ImmutableMatrix, vec: Any) -> list:
     return [sp.Add(*[B[c, k] * vec[k] for k in range(r)]) for c in range(C)]
 
 
+def _trace_inverse(A: sp.Matrix) -> Any:
+    """tr A⁻¹ = tr adj(A) / det A (Berkowitz, no simplification: cheap for small symbolic A)."""
+    return sp.trace(A.adjugate(method="berkowitz")) / A.det(method="berkowitz")
+
+
 def _numeric_equal(a: Any, b: Any, symbols: set, trials: int = 4, tol: float = 1e-10) -> bool:
     """a ≡ b at random points (Softmax/LogSumExp written out), a check for expressions too large for simplify."""
     rng = random.Random(1)
@@ -219,7 +224,7 @@ def derive_replica(colours: int = 3, rank: int | None = None, basis: tuple | Non
                 D = sp.Derivative(zf[y][k], theta)
                 coeff = d.coeff(D)
                 ok &= sp.expand(coeff.xreplace(to_sym) - R[y][k]) == 0
-                d = sp.expand(d.subs(D, 0))
+                d = sp.expand(d.xreplace({D: 0}))
             checks[f"envelope y={y} d/d{theta}"] = bool(ok)
             first.append(d)
         dM_omega.append(first[:r])
@@ -227,18 +232,18 @@ def derive_replica(colours: int = 3, rank: int | None = None, basis: tuple | Non
         # implicit function theorem: ∂z*/∂ω = −(∂R/∂z)⁻¹ ∂R/∂ω
         Hz = sp.Matrix(r, r, lambda j, l: sp.diff(R[y][j], zs[y][l]))
         Rw = sp.Matrix(r, r, lambda j, k: sp.diff(R[y][j], om[k]))
-        J = -Hz.LUsolve(Rw)
+        J = -(Hz.adjugate(method="berkowitz") * Rw) / Hz.det(method="berkowitz")
         second = []
         for k in range(r):
             d2 = sp.diff(first[k], om[k])
-            d2 = d2.subs(sp.Derivative(zf[y][k], om[k]), J[k, k])
-            second.append(sp.expand(d2.xreplace(to_sym)))
+            d2 = d2.xreplace({sp.Derivative(zf[y][k], om[k]): J[k, k]})
+            second.append(d2.xreplace(to_sym))
         d2M_omega.append(second)
         p = [Softmax(c, *_logits(B, zs[y])) for c in range(C)]
         D = sp.Matrix(C, C, lambda a, b: (p[a] if a == b else 0) - p[a] * p[b])
         A = sp.eye(r) + V * B.T * D * B
         checks[f"implicit Jacobian y={y} equals (I + V BᵀD(p)B)⁻¹"] = _numeric_equal(
-            sp.Add(*[J[k, k] for k in range(r)]).xreplace(to_sym), sp.trace(A.inv()), set())
+            sp.Add(*[J[k, k] for k in range(r)]).xreplace(to_sym), _trace_inverse(A), set())
 
     # Price's theorem on F = Σ_y p_y(Bu) M_y(ω, V), M_y opaque with the derivatives above
     Mf = [sp.Function(f"M_{{{y}}}")(*om, V) for y in range(C)]
@@ -251,10 +256,10 @@ def derive_replica(colours: int = 3, rank: int | None = None, basis: tuple | Non
                 reps[sp.Derivative(Mf[y], om[k])] = dM_omega[y][k]
                 reps[sp.Derivative(Mf[y], (om[k], 2))] = d2M_omega[y][k]
             reps[sp.Derivative(Mf[y], V)] = dM_V[y]
-        out = expr
-        for key in sorted(reps, key=lambda d: -d.derivative_count):
-            out = out.subs(key, reps[key])
-        return sp.expand(out.xreplace(to_sym))
+        out = expr.xreplace(reps)
+        if out.has(sp.Derivative):
+            raise RuntimeError(f"unresolved derivative in {out}")  # a bug in the rules above, not user input
+        return out.xreplace(to_sym)
 
     I_m = resolve(sp.Add(*[sp.diff(F, om[k], uu[k]) for k in range(r)]))
     I_q = resolve(sp.Rational(1, 2) * sp.Add(*[sp.diff(F, om[k], 2) for k in range(r)]))
@@ -283,9 +288,9 @@ def derive_replica(colours: int = 3, rank: int | None = None, basis: tuple | Non
                               sp.Derivative(Psi, V): E["V"]}) for c in raw[:3]]
     hats = sp.solve(plain, [s["m_hat"], s["q_hat"], s["V_hat"]], dict=True)[0]
     hat_update = {}
-    for name, key in (("m_hat", "m"), ("q_hat", "q"), ("V_hat", "V")):
-        coeff = sp.simplify(hats[s[name]] / (s["alpha"] * E[key]))  # θ̂ = α·coeff·∂Ψ/∂θ
-        hat_update[name] = sp.expand(coeff * psi[key])
+    for name, key in (("m_hat", "m"), ("q_hat", "V"), ("V_hat", "q")):  # ∂Φ/∂m ∋ m̂, ∂Φ/∂V ∋ q̂, ∂Φ/∂q ∋ V̂
+        coeff = sp.simplify(hats[s[name]] / (s["alpha"] * E[key]))  # θ̂ = α·coeff·E[I_θ]
+        hat_update[name] = sp.expand(coeff * psi[key]) if name != "V_hat" else coeff * psi[key]
     ent = sp.solve([c.equation for c in raw[3:]], [s["m"], s["q"], V], dict=True)[0]
     entropic = {"m": sp.simplify(ent[s["m"]]), "q": sp.simplify(ent[s["q"]]), "V": sp.simplify(ent[V])}
     return ReplicaDerivation(C, r, s, B, om, uu, zs, Phi, conditions, psi, R, hat_update, entropic, checks)
@@ -309,7 +314,7 @@ def theory_integrands(d: ReplicaDerivation) -> dict[str, Any]:
         p = [Softmax(c, *_logits(B, d.z[y])) for c in range(C)]
         D = sp.Matrix(C, C, lambda a, b: (p[a] if a == b else 0) - p[a] * p[b])
         A = sp.eye(r) + V * B.T * D * B
-        out["V_hat"] += ps[y] * (r - sp.trace(A.inv())) / V
+        out["V_hat"] += ps[y] * (r - _trace_inverse(A)) / V
     return out
 
 
@@ -389,29 +394,39 @@ def alpha_to_zero(d: ReplicaDerivation) -> dict[str, Any]:
             "zbar": zbar, "integrands": hat}
 
 
+def _uniform_softmax(expr: Any, C: int) -> Any:
+    """softmax_c(0, …, 0) = 1/C."""
+    return expr.replace(lambda e: isinstance(e, Softmax) and all(a == 0 for a in e.args[1:]),
+                        lambda e: sp.Rational(1, C))
+
+
 def large_ridge(d: ReplicaDerivation) -> dict[str, Any]:
     """Leading order as λ → ∞ at fixed α, eq. (16), from the derived equations.
 
-    The proximal condition expanded in V → 0 gives z* = ω − V Bᵀ(softmax(Bω) − e_y) + O(V²), so
-    f_y → Bᵀ(e_y − softmax(Bω)); with m, q → 0 also ω → 0 and softmax(0) = 1/C.  The V̂ integrand's
-    series in V gives (r − tr(I + V BᵀDB)⁻¹)/V → tr(BᵀD(1/C)B).  Returns the three hat integrands per
-    unit α (expectations over u ~ N(0, ρI)) and m, q to leading order in 1/λ.
+    V = 1/(λ + V̂) → 0.  The proximal condition at z = ω + Vδ reads δ + Bᵀ(softmax(B(ω + Vδ)) − e_y)
+    = 0, so at V = 0: δ_y = Bᵀ(e_y − softmax(Bω)) and f_y = (z* − ω)/V = δ_y + O(V).  With m, q → 0
+    also ω → 0 and softmax(0) = 1/C.  The V̂ integrand (r − tr J)/V at z = 0 is rational in V and its
+    limit V → 0 is taken by SymPy.  Returns the three hat integrands per unit α (expectations over
+    u ~ N(0, ρI)), the first-order proximal displacement, and m, q, V̂ to leading order in 1/λ.
     """
-    s, C, r, B = d.s, d.colours, d.rank, d.B
-    V, eps = s["V"], sp.Symbol("epsilon", positive=True)
+    s, C, r = d.s, d.colours, d.rank
+    V = s["V"]
     delta = [sp.Symbol(f"delta_{k}") for k in range(r)]
     first_order = {}
     for y in range(C):
-        cond = [d.prox_gradient[y][k].xreplace({d.z[y][j]: d.omega[j] + V * delta[j] for j in range(r)}) for k in range(r)]
-        lead = [sp.series(explicit(c).subs(V, eps), eps, 0, 1).removeO() for c in cond]
+        cond = [d.prox_gradient[y][k].xreplace({d.z[y][j]: d.omega[j] + V * delta[j] for j in range(r)})
+                for k in range(r)]
+        lead = [sp.expand(c.subs(V, 0)) for c in cond]
         sol = sp.solve(lead, delta, dict=True)[0]
         first_order[y] = [sol[dj] for dj in delta]
-    reps = {d.z[y][k]: d.omega[k] + V * first_order[y][k] for y in range(C) for k in range(r)}
+    at_zero = {w: 0 for w in d.omega}
     out_int = {}
-    for key in ("m_hat", "q_hat", "V_hat"):
-        e = explicit(d.hat_update[key]).xreplace(reps)
-        e = sp.series(e.subs(V, eps), eps, 0, 1).removeO()
-        out_int[key] = sp.simplify(e.xreplace({w: 0 for w in d.omega}))
+    for key in ("m_hat", "q_hat"):
+        e = sp.expand(d.hat_update[key].xreplace(
+            {d.z[y][k]: d.omega[k] + V * first_order[y][k] for y in range(C) for k in range(r)}))
+        out_int[key] = sp.simplify(_uniform_softmax(e.xreplace(at_zero), C))
+    e = d.hat_update["V_hat"].xreplace({d.z[y][k]: 0 for y in range(C) for k in range(r)})
+    out_int["V_hat"] = sp.simplify(sp.limit(_uniform_softmax(e, C), V, 0))
     m_hat, q_hat = GaussE(out_int["m_hat"]), GaussE(out_int["q_hat"])
     return {"integrands": out_int, "prox_first_order": first_order,
             "m": s["rho"] * s["alpha"] * m_hat / s["lam"],

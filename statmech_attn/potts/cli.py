@@ -7,11 +7,11 @@ the verb recorded in ``DIR/result.json`` through :data:`PLOTTERS` (verb -> plott
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
 
-from .._cli_common import ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, execute, plot_run
+from .._cli_common import ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, execute, fail, plot_run
 from ..errors import InputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -229,3 +229,51 @@ PLOTTERS["train"] = _train_plot
 # ==============================================================================================
 # issue 7: replica, validate (and their plots) — add commands and PLOTTERS entries below
 # ==============================================================================================
+
+
+@app.command()
+def replica(config: ConfigArg,
+            alphas: Annotated[Optional[list[str]], typer.Option(
+                "--alphas", help="α values, comma-separated or repeated (replace the config's α grid).")] = None,
+            out: OutOpt = None, as_json: JsonOpt = False, force: ForceOpt = False, sets: SetOpt = None) -> None:
+    """Replica-symmetric saddle point and observables vs α ([replica], theory §7): one record per α."""
+    import functools
+
+    from ._replica_cli import parse_alphas, replica_compute
+    from .config import PottsConfig
+
+    try:
+        grid = parse_alphas(alphas)
+    except InputError as e:
+        raise fail(str(e), 2) from None
+    execute("potts", "replica", config, PottsConfig, functools.partial(replica_compute, alphas=grid), out=out,
+            as_json=as_json, force=force, sets=sets)
+
+
+@app.command()
+def validate(config: ConfigArg, out: OutOpt = None, as_json: JsonOpt = False, force: ForceOpt = False,
+             sets: SetOpt = None) -> None:
+    """Replica theory vs finite-size teacher–student ERM ([replica], [validate]; theory §7.9); exit 1 if |z| ≥ 3."""
+    from ._replica_cli import validate_compute
+    from .config import PottsConfig
+
+    execute("potts", "validate", config, PottsConfig, validate_compute, out=out, as_json=as_json, force=force,
+            sets=sets)
+
+
+def _replica_plot(record: dict[str, Any], arrays: dict[str, Any]) -> Sequence[tuple[Any, str]]:
+    from ._replica_cli import replica_figures
+
+    return replica_figures(record, arrays)
+
+
+def _validate_plot(record: dict[str, Any], arrays: dict[str, Any]) -> Sequence[tuple[Any, str]]:
+    from ._replica_cli import validate_figures
+
+    return validate_figures(record, arrays)
+
+
+PLOTTERS["replica"] = _replica_plot
+PLOTTERS["validate"] = _validate_plot
+
+from . import _derive_cli as _derive_cli  # noqa: E402,F401  (registers `statmech-attn derive potts`)
