@@ -45,7 +45,9 @@ def test_nuts_readout_posterior_is_the_exact_gaussian():
     prec = np.eye(3) / 0.7 + Phi.T @ Phi / 0.3
     cov = np.linalg.inv(prec)
     mean = cov @ Phi.T @ np.asarray(y) / 0.3
-    res = smp.run_nuts(m, smp.SampleData(x, att, y), SETTINGS, seed=0, fixed={"V0": p.V0, "V1": p.V[0]}, keep_sites=True)
+    seq = smp.SamplerSettings(num_chains=4, num_warmup=300, num_samples=500, chain_method="sequential",
+                              sampler="full", block_size=250)
+    res = smp.run_nuts(m, smp.SampleData(x, att, y), seq, seed=0, fixed={"V0": p.V0, "V1": p.V[0]}, keep_sites=True)
     assert res["divergences"] == 0
     _check_gaussian(math.sqrt(0.7) * res["sites"]["a"], mean, cov)
 

@@ -131,7 +131,7 @@ def _compare_all(theory: Mapping[str, Any], est: Mapping[str, smp.Estimate], wid
 def _settings(vcfg: ValidateConfig) -> smp.SamplerSettings:
     return smp.SamplerSettings(num_chains=vcfg.num_chains, num_warmup=vcfg.num_warmup, num_samples=vcfg.num_samples,
                                chain_method=vcfg.chain_method, target_accept=vcfg.target_accept,
-                               max_tree_depth=vcfg.max_tree_depth, block_size=min(vcfg.num_samples, 250),
+                               max_tree_depth=vcfg.max_tree_depth, block_size=min(vcfg.num_samples, 100),
                                sampler=vcfg.sampler)
 
 

@@ -192,7 +192,7 @@ def params_statistics(params: net.Params, model: Any, data: SampleData) -> dict:
 
 def draw_statistics(model: Any, data: SampleData, sampler: Sampler,
                     fixed: Mapping[str, jnp.ndarray] | None = None) -> Callable[[Mapping[str, jnp.ndarray]], dict]:
-    """A jitted function: one draw of the sites -> its statistics.
+    """A function: one draw of the sites (standardised weights) -> its statistics.
 
     Keys: ``U1``…``UL`` (weight overlaps W_ℓ W_ℓᵀ/N_ℓ), ``U_a`` (‖a‖²/N_a), and with test inputs
     ``f_mean`` and ``f_var``: for ``full`` f(x*) and 0; for ``collapsed`` the exact conditional
@@ -219,7 +219,7 @@ def draw_statistics(model: Any, data: SampleData, sampler: Sampler,
             out["f_mean"], out["f_var"] = net.conditional_predictor(U[0], C, C_cross, C_diag, data.y, T)
         return out
 
-    return jax.jit(jax.vmap(jax.vmap(stats)))  # over (chains, draws)
+    return stats
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,7 +236,12 @@ def run_nuts(model: Any, data: SampleData, settings: SamplerSettings, seed: int,
 
 def _run_nuts(model: Any, data: SampleData, settings: SamplerSettings, seed: int, *,
               fixed: Mapping[str, jnp.ndarray] | None, keep_sites: bool, description: str) -> dict[str, Any]:
-    """Run NUTS on the posterior of the finite network; reduce the draws to statistics.
+    """Run NUTS on the posterior of the finite network; reduce every draw to its statistics.
+
+    Warm-up (step size, diagonal mass matrix) runs through ``numpyro.infer.MCMC.warmup``; the
+    kept draws are produced by the adapted kernel in a jitted ``lax.scan`` (vmapped over chains
+    for ``vectorized``, one chain after the other for ``sequential``), compiled once and called
+    block by block (progress bar), each draw reduced at once to its statistics.
 
     Returns a dict with ``draws`` ({statistic: array (chains, draws, ...)}), ``sites`` (the raw
     standardised draws when ``keep_sites``), ``divergences`` (total count after warm-up),
@@ -255,43 +260,58 @@ def _run_nuts(model: Any, data: SampleData, settings: SamplerSettings, seed: int
         C = net.path_kernels(net.path_inputs(data.x, data.attention, model))
         fn, args = collapsed_model, (C, data.y, model, fixed)
     kernel = NUTS(fn, target_accept_prob=settings.target_accept, max_tree_depth=settings.max_tree_depth)
-    block = max(1, min(settings.block_size, settings.num_samples))
-    mcmc = MCMC(kernel, num_warmup=settings.num_warmup, num_samples=block, num_chains=settings.num_chains,
+    mcmc = MCMC(kernel, num_warmup=settings.num_warmup, num_samples=1, num_chains=settings.num_chains,
                 chain_method=settings.chain_method, progress_bar=False)
-    stat_fn = draw_statistics(model, data, settings.sampler, fixed)
+    stat = draw_statistics(model, data, settings.sampler, fixed)
+    n_blocks = -(-settings.num_samples // max(1, settings.block_size))
+    block = -(-settings.num_samples // n_blocks)
+
+    vectorized = settings.chain_method == "vectorized" and settings.num_chains > 1
+    # with a batch of chains, NumPyro's kernel itself samples the whole batch (it vmaps internally)
+    stat_b = jax.vmap(stat) if vectorized else stat
+
+    def one_chain_block(state: Any) -> tuple[Any, dict]:
+        def step(s: Any, _: Any) -> tuple[Any, dict]:
+            s = kernel.sample(s, args, {})
+            out = {"stats": stat_b(s.z), "diverging": s.diverging, "accept_prob": s.accept_prob,
+                   "num_steps": s.num_steps}
+            if keep_sites:
+                out["sites"] = s.z
+            return s, out
+
+        return jax.lax.scan(step, state, None, length=block)
+
     t0 = time.perf_counter()
-    key = jax.random.PRNGKey(seed)
-    mcmc.warmup(key, *args, extra_fields=("diverging",), collect_warmup=False)
-    n_blocks = -(-settings.num_samples // block)
-    draws: dict[str, list[np.ndarray]] = {}
-    sites_kept: dict[str, list[np.ndarray]] = {}
-    divergences = 0
-    accept, steps = [], []
-    for b in progress(range(n_blocks), total=n_blocks, description=description):
-        mcmc.post_warmup_state = mcmc.last_state
-        mcmc.run(mcmc.post_warmup_state.rng_key, *args,
-                 extra_fields=("diverging", "accept_prob", "num_steps"))
-        sites = mcmc.get_samples(group_by_chain=True)
-        extra = mcmc.get_extra_fields(group_by_chain=True)
-        take = min(block, settings.num_samples - b * block)
-        sites = {k: v[:, :take] for k, v in sites.items()}
-        for k, v in stat_fn(sites).items():
-            draws.setdefault(k, []).append(np.asarray(v))
-        if keep_sites:
-            for k, v in sites.items():
-                sites_kept.setdefault(k, []).append(np.asarray(v))
-        divergences += int(np.sum(np.asarray(extra["diverging"])[:, :take]))
-        accept.append(np.asarray(extra["accept_prob"])[:, :take])
-        steps.append(np.asarray(extra["num_steps"])[:, :take])
+    mcmc.warmup(jax.random.PRNGKey(seed), *args, collect_warmup=False)
+    state = mcmc.last_state
+    if vectorized:
+        batched = jax.jit(one_chain_block)
+
+        def run_block(st: Any) -> tuple[Any, dict]:
+            st, out = batched(st)  # outputs (draws, chains, ...) -> (chains, draws, ...)
+            return st, jax.tree_util.tree_map(lambda v: jnp.swapaxes(v, 0, 1), out)
+    else:
+        if settings.num_chains == 1:
+            state = jax.tree_util.tree_map(lambda v: v[None], state)
+        single = jax.jit(one_chain_block)
+
+        def run_block(st: Any) -> tuple[Any, dict]:
+            outs = [single(jax.tree_util.tree_map(lambda v: v[c], st)) for c in range(settings.num_chains)]
+            return jax.tree_util.tree_map(lambda *v: jnp.stack(v), *outs)
+
+    pieces: list[dict] = []
+    for _ in progress(range(n_blocks), total=n_blocks, description=description):
+        state, out = run_block(state)
+        pieces.append(jax.tree_util.tree_map(np.asarray, out))
     seconds = time.perf_counter() - t0
-    step_size = np.atleast_1d(np.asarray(mcmc.last_state.adapt_state.step_size))
+    cat = jax.tree_util.tree_map(lambda *v: np.concatenate(v, axis=1)[:, :settings.num_samples], *pieces)
     return {
-        "draws": {k: np.concatenate(v, axis=1) for k, v in draws.items()},
-        "sites": {k: np.concatenate(v, axis=1) for k, v in sites_kept.items()},
-        "divergences": divergences,
-        "accept_prob": float(np.mean(np.concatenate(accept, axis=1))),
-        "mean_tree_steps": float(np.mean(np.concatenate(steps, axis=1))),
-        "step_size": step_size.tolist(),
+        "draws": cat["stats"],
+        "sites": cat.get("sites", {}),
+        "divergences": int(np.sum(cat["diverging"])),
+        "accept_prob": float(np.mean(cat["accept_prob"])),
+        "mean_tree_steps": float(np.mean(cat["num_steps"])),
+        "step_size": np.atleast_1d(np.asarray(state.adapt_state.step_size)).tolist(),
         "seconds": seconds,
     }
 
