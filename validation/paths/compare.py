@@ -12,8 +12,8 @@ passes when every entry obeys
     |simulation − theory| ≤ k · SE + c · scale / N,
 
 with k = ``tolerance_sigmas``, SE the Monte-Carlo standard error (sd/√ESS), c =
-``finite_size_allowance`` (the O(1/N) corrections the saddle point neglects) and scale the RMS of
-the theory values of that statistic.  A point whose compared statistics have split R-hat >
+``finite_size_allowance`` (``finite_size_allowance_variance`` for ``f_var``: the O(1/N)
+corrections the saddle point neglects) and scale the RMS of the theory values of that statistic.  A point whose compared statistics have split R-hat >
 ``rhat_max`` or ESS < ``ess_min`` is flagged ``mixed: false`` and not used.
 
 Discrepancy of a statistic at width N: D = RMS(simulation − theory)/scale, and the noise-corrected
@@ -124,7 +124,7 @@ def _estimates(draws: Mapping[str, np.ndarray], y_test: np.ndarray | None) -> di
 
 def _compare_all(theory: Mapping[str, Any], est: Mapping[str, smp.Estimate], width: int, vcfg: ValidateConfig) -> dict[str, Any]:
     return {k: compare_statistic(theory[k], est[k], width=width, tolerance_sigmas=vcfg.tolerance_sigmas,
-                                 allowance=vcfg.finite_size_allowance)
+                                 allowance=(vcfg.finite_size_allowance_variance if k == "f_var" else vcfg.finite_size_allowance))
             for k in est if k in theory}
 
 
