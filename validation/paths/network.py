@@ -32,7 +32,6 @@ from typing import Any, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from statmech_attn.errors import InputError
 
@@ -282,7 +281,3 @@ def conditional_predictor(U1: jnp.ndarray, C: jnp.ndarray, C_cross: jnp.ndarray,
     zk = jax.scipy.linalg.solve_triangular(Lc, ks, lower=True)
     return zk.T @ zy, kss - jnp.sum(zk * zk, axis=0)
 
-
-def as_numpy_params(params: Params) -> Params:
-    """The same weights as NumPy arrays (for saving)."""
-    return Params(np.asarray(params.V0), tuple(np.asarray(v) for v in params.V), np.asarray(params.a))
