@@ -57,3 +57,20 @@ def test_gradient_descent_reaches_the_minimum_that_lbfgs_finds():
                                   method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 10000})
     np.testing.assert_allclose(res["loss"][0], opt.fun, rtol=1e-8)
     assert set(res["draws"]) == {"U1", "U_a"}
+
+
+def test_langevin_on_the_network_samples_the_nuts_posterior():
+    """Langevin dynamics at temperature T and NUTS sample the same posterior: the overlaps and the
+    predictor agree within the combined Monte-Carlo error (small η: discretisation bias ≪ SE)."""
+    from validation.paths import sample as smp
+
+    (x, att, y), (xs, atts, ys) = random_problem(4, 3, 2, (1,), seed=51, P_test=2)
+    m = spec((1,), (2,), 2, T=1.0)
+    data = SampleData(x, att, y, xs, atts)
+    lg = train.run_langevin(m, data, step_size=0.02, num_steps=40000, burn_in=2000, thin=20, num_chains=4, seed=0)
+    nuts = smp.run_nuts(m, data, smp.SamplerSettings(num_chains=4, num_warmup=300, num_samples=1000, sampler="full"), seed=1)
+    a = {**smp.summarise(lg["draws"]), **smp.predictor_estimates(lg["draws"], ys)}
+    b = {**smp.summarise(nuts["draws"]), **smp.predictor_estimates(nuts["draws"], ys)}
+    for key in ("U1", "U_a", "f_mean", "f_var"):
+        assert np.all(a[key].ess > 100), key
+        assert np.all(np.abs(a[key].mean - b[key].mean) <= 4.5 * np.hypot(a[key].se, b[key].se)), key
