@@ -79,15 +79,50 @@ def curve(setting: ReplicaSetting, rc: ReplicaConfig, alphas: np.ndarray, *, cub
     return out
 
 
-def replica_compute(cfg: PottsConfig, alphas: Sequence[float] | None = None) -> VerbOutput:
+def replica_task(context: tuple[ReplicaSetting, ReplicaConfig, int], points: Sequence[dict[str, Any]],
+                 seed: int) -> list[Any]:
+    """Grid task of ``potts replica`` (statmech_attn.compute): one continuation over a chunk of neighbouring α."""
+    from ..compute import PointOutput
+
+    setting, rc, chunk = context
+    a = [float(p["alpha"]) for p in points]
+    padded = a + [max(a)] * max(0, chunk - len(a))  # one compiled shape for every task
+    recs = replica_curve(setting, padded, None, solver=rc.solver, max_steps=rc.max_steps, tol=rc.tol,
+                         damping=rc.damping, cubature_check=True)[:len(a)]
+    return [PointOutput(r, ok=bool(r["converged"])) for r in recs]
+
+
+def replica_identity(cfg: PottsConfig) -> dict[str, Any]:
+    """The [replica] table minus its α grid: what a resumed ``potts replica`` grid must match."""
+    from ..config import to_toml_dict
+
+    grid_keys = ("alphas", "alpha_min", "alpha_max", "n_alphas")
+    table = to_toml_dict(cfg).get("replica", {})
+    return {"replica": {k: v for k, v in table.items() if k not in grid_keys}}
+
+
+def replica_compute(cfg: PottsConfig, alphas: Sequence[float] | None = None, *, out: Any = None,
+                    resume: bool = False, scheduler: str | None = None) -> VerbOutput:
     """``potts replica``: the RS saddle point and observables at every α of [replica] (§7), or at
-    ``alphas`` (the ``--alphas`` option, recorded in the result as ``alphas_override``)."""
+    ``alphas`` (the ``--alphas`` option, recorded in the result as ``alphas_override``).
+
+    The α grid runs through :mod:`statmech_attn.compute` (``--scheduler``, ``--resume``): chunks of
+    ``[compute] chunk`` neighbouring α per task (continuation inside a chunk), one file per point."""
+    from ..compute import Grid, resolve_scheduler, run_grid
+
     rc = require(cfg.replica, "replica", "replica")
     setting = setting_from_config(rc)
     override = alphas is not None
     alphas = np.asarray(alphas, dtype=np.float64) if override else rc.alpha_grid
     t0 = time.perf_counter()
-    recs = curve(setting, rc, alphas)
+    try:
+        grid = Grid.of(along="alpha", chunk=cfg.compute.chunk, alpha=np.asarray(alphas, dtype=np.float64).tolist())
+    except InputError as e:
+        raise InputError("replica.alphas", e.value, e.allowed) from None
+    res = run_grid(replica_task, (setting, rc, cfg.compute.chunk), grid, out=out, resume=resume,
+                   identity=replica_identity(cfg), scheduler=resolve_scheduler(cfg.compute, scheduler),
+                   seed=cfg.seed, description="replica α-curve")
+    recs = [dict(p.record) for p in res.points]
     wall = time.perf_counter() - t0
     points = [{k: r[k] for k in POINT_KEYS} for r in recs]
     rx, rz = setting.rules()

@@ -11,7 +11,9 @@ from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
 
-from .._cli_common import ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, execute, fail, plot_run
+from .._cli_common import (ConfigArg, ForceOpt, JsonOpt, OutOpt, ResumeOpt, RunDirArg, SetOpt, execute, fail,
+                           plot_run)
+from ..compute import SchedulerOpt
 from ..errors import InputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -235,8 +237,11 @@ PLOTTERS["train"] = _train_plot
 def replica(config: ConfigArg,
             alphas: Annotated[Optional[list[str]], typer.Option(
                 "--alphas", help="α values, comma-separated or repeated (replace the config's α grid).")] = None,
-            out: OutOpt = None, as_json: JsonOpt = False, force: ForceOpt = False, sets: SetOpt = None) -> None:
-    """Replica-symmetric saddle point and observables vs α ([replica], theory §7): one record per α."""
+            out: OutOpt = None, as_json: JsonOpt = False, force: ForceOpt = False, sets: SetOpt = None,
+            resume: ResumeOpt = False, scheduler: SchedulerOpt = None) -> None:
+    """Replica-symmetric saddle point and observables vs α ([replica], theory §7): one record per α.
+
+    Runs on --scheduler serial | local[:N] | tcp://HOST:PORT; --resume computes only missing α."""
     import functools
 
     from ._replica_cli import parse_alphas, replica_compute
@@ -246,8 +251,9 @@ def replica(config: ConfigArg,
         grid = parse_alphas(alphas)
     except InputError as e:
         raise fail(str(e), 2) from None
-    execute("potts", "replica", config, PottsConfig, functools.partial(replica_compute, alphas=grid), out=out,
-            as_json=as_json, force=force, sets=sets)
+    execute("potts", "replica", config, PottsConfig,
+            functools.partial(replica_compute, alphas=grid, out=out, resume=resume, scheduler=scheduler), out=out,
+            as_json=as_json, force=force, resume=resume, sets=sets)
 
 
 @app.command()

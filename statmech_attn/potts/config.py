@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..compute import ComputeConfig
 from ..config import (
     all_positive,
     at_least,
@@ -241,6 +242,7 @@ class PottsConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     replica: ReplicaConfig | None = field(None)
     validate: ValidateConfig = field(default_factory=ValidateConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)  # [compute]: where grids run (statmech_attn.compute)
 
 
 def require(table: object | None, name: str, verb: str) -> object:
