@@ -9,8 +9,9 @@ Three grids, each run through :func:`statmech_attn.compute.run_grid` with the sa
 2. the ``paths sweep`` grid: 200 α values (log-spaced 0.1 … 5) of the attention-paths saddle point at
    P = 500, L = 2, H = 2 (the bundled hidden-Markov-chain task), chunks of 10 α, with the very task
    function the CLI uses (``statmech_attn.paths.cli.sweep_task``);
-3. a replica curve: 50 α values (log-spaced 0.1 … 30) of the replica-symmetric saddle point of
-   factored Potts attention (C = 3, the doubly centred colour matrix, λ = 0.1), chunks of 5 α.
+3. the ``potts replica`` grid: 50 α values (log-spaced 0.1 … 30) of the replica-symmetric saddle
+   point of factored Potts attention (C = 3, the doubly centred colour matrix, λ = 0.1, cubature
+   check on), chunks of 5 α, with the CLI's task function (``statmech_attn.potts._replica_cli.replica_task``).
 
 For each grid: wall time serial (in this process, XLA free to use every core), on a one-worker and
 on a two-worker LocalCluster (started beforehand; start-up time and the first chunk's JIT
@@ -38,17 +39,6 @@ import numpy as np
 def empty_task(context: object, points: list[dict], seed: int) -> list[dict]:
     """A task that does nothing: what remains of its wall time is the execution layer's overhead."""
     return [{"result": "converged", "value": p["i"]} for p in points]
-
-
-def replica_task(context: tuple, points: list[dict], seed: int) -> list[dict]:
-    """One continuation of the replica saddle point over a chunk of neighbouring α."""
-    from statmech_attn.potts.replica import replica_curve
-
-    setting, chunk = context
-    alphas = [float(p["alpha"]) for p in points]
-    padded = alphas + [max(alphas)] * (chunk - len(alphas))  # one compiled shape for every task
-    recs = replica_curve(setting, padded, cubature_check=False)[:len(alphas)]
-    return [dict(r, result="converged" if r["converged"] else "max_steps") for r in recs]
 
 
 def _warm(task, context, points) -> float:
@@ -135,12 +125,15 @@ def main() -> None:
         grids.append((f"paths sweep ({n_paths} α, P={P})", sweep_task, (problem, SolverConfig(), chunk_paths),
                       Grid.of(along="alpha", chunk=chunk_paths, alpha=alphas)))
     if "replica" not in skip:
-        from statmech_attn.potts.replica import ReplicaSetting
+        from statmech_attn.config import build
+        from statmech_attn.potts._replica_cli import replica_task, setting_from_config
+        from statmech_attn.potts.config import ReplicaConfig
 
         U3 = 2 * np.eye(3) - (2 / 3) * np.ones((3, 3))
-        setting = ReplicaSetting.from_colour_matrix(U3, teacher_norm=1.0, ridge=0.1, cubature_order=24)
         alphas = np.geomspace(0.1, 30.0, n_rep).tolist()
-        grids.append((f"replica curve ({n_rep} α)", replica_task, (setting, chunk_rep),
+        rc = build(ReplicaConfig, {"colours": 3, "colour_matrix": U3.tolist(), "ridge": 0.1, "alphas": alphas},
+                   name="replica")
+        grids.append((f"replica curve ({n_rep} α)", replica_task, (setting_from_config(rc), rc, chunk_rep),
                       Grid.of(along="alpha", chunk=chunk_rep, alpha=alphas)))
 
     from distributed.utils import silence_logging_cmgr
