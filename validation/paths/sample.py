@@ -29,7 +29,7 @@ import numpy as np
 import numpyro
 import numpyro.distributions as dist
 from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
-from numpyro.infer import MCMC, NUTS
+from numpyro.infer import MCMC, NUTS, init_to_sample
 
 from statmech_attn._cli_common import progress
 from statmech_attn.errors import InputError
@@ -259,7 +259,10 @@ def _run_nuts(model: Any, data: SampleData, settings: SamplerSettings, seed: int
             raise InputError("fixed", "V0", "the collapsed sampler integrates V0 out; it cannot be fixed")
         C = net.path_kernels(net.path_inputs(data.x, data.attention, model))
         fn, args = collapsed_model, (C, data.y, model, fixed)
-    kernel = NUTS(fn, target_accept_prob=settings.target_accept, max_tree_depth=settings.max_tree_depth)
+    # start every chain at a prior draw (not NumPyro's default uniform(−2, 2), whose weight norms
+    # are 4/3 of the prior's and relax slowly in many dimensions)
+    kernel = NUTS(fn, target_accept_prob=settings.target_accept, max_tree_depth=settings.max_tree_depth,
+                  init_strategy=init_to_sample)
     mcmc = MCMC(kernel, num_warmup=settings.num_warmup, num_samples=1, num_chains=settings.num_chains,
                 chain_method=settings.chain_method, progress_bar=False)
     stat = draw_statistics(model, data, settings.sampler, fixed)
