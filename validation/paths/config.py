@@ -55,7 +55,8 @@ class ValidateConfig:
     measured, and ``finite_size_allowance`` for the rest).  Runs whose compared statistics have split R-hat > ``rhat_max`` or ESS <
     ``ess_min`` are flagged not mixed and not used.  The GP-limit check (``gp_width`` > 0) samples
     a network of width ``gp_width`` on ``gp_n_train`` examples at temperature ``gp_temperature``
-    and compares its predictor with the GP predictor within ``tolerance_sigmas`` SE.
+    and compares its predictor with the GP predictor within ``tolerance_sigmas`` SE plus the same
+    finite-size allowance.
     """
 
     widths: tuple[int, ...] = field((32, 64, 128), check=_ints_at_least_2)
