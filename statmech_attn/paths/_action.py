@@ -123,6 +123,10 @@ def solve_pd(m: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
     return jsl.cho_solve((jnp.linalg.cholesky(m), True), b)
 
 
+def _logdet_lu(m: jnp.ndarray) -> jnp.ndarray:
+    return jnp.linalg.slogdet(m)[1]
+
+
 def partial_trace(u: jnp.ndarray, h: int) -> jnp.ndarray:
     """tr_{h_ℓ} U_ℓ: contract the outermost head index (U reshaped to (H, D, H, D), axes 0 and 2)."""
     d = u.shape[0] // h
@@ -145,20 +149,26 @@ def readout_order_parameter(trace_u_last: jnp.ndarray, heads_last: int, hyper: H
     return jnp.where(beta > 0, 2.0 * gamma / (beta + disc), 0.5 * (disc - beta))
 
 
-def entropy(U: Sequence[jnp.ndarray], heads: tuple[int, ...], hyper: Hyper) -> jnp.ndarray:
-    """S_ent(U_a(U_L), U_L, …, U₁) of §5 with U_a at its closed form (not divided by N_max)."""
+def entropy(U: Sequence[jnp.ndarray], heads: tuple[int, ...], hyper: Hyper, *, assume_pd: bool = False) -> jnp.ndarray:
+    """S_ent(U_a(U_L), U_L, …, U₁) of §5 with U_a at its closed form (not divided by N_max).
+
+    ``assume_pd=True`` (for Hessians at points known to be positive definite) uses LU-based
+    ln det and solves, whose second derivatives compile to far cheaper code than Cholesky's;
+    the default checks positive definiteness (NaN otherwise).
+    """
+    logdet_pd_, solve_pd_ = (_logdet_lu, jnp.linalg.solve) if assume_pd else (logdet_pd, solve_pd)
     L = len(heads)
     u_last = U[L - 1]
     u_a = readout_order_parameter(jnp.trace(u_last), heads[-1], hyper)
     n_a, s2a = hyper.width_readout, hyper.sigma2_readout
     n_l, s2l = hyper.widths[L - 1], hyper.sigma2_layers[L - 1]
     s = n_a * (u_a / s2a - jnp.log(u_a))
-    s = s + n_l * (jnp.trace(u_last) / (u_a * s2l) - logdet_pd(u_last) + heads[-1] * jnp.log(u_a))
+    s = s + n_l * (jnp.trace(u_last) / (u_a * s2l) - logdet_pd_(u_last) + heads[-1] * jnp.log(u_a))
     for l in range(L - 1):
         u_next = U[l + 1]
         pt = partial_trace(U[l], heads[l])
         s = s + hyper.widths[l] * (
-            jnp.trace(solve_pd(u_next, pt)) / hyper.sigma2_layers[l] - logdet_pd(U[l]) + heads[l] * logdet_pd(u_next)
+            jnp.trace(solve_pd_(u_next, pt)) / hyper.sigma2_layers[l] - logdet_pd_(U[l]) + heads[l] * logdet_pd_(u_next)
         )
     return s
 
@@ -192,6 +202,11 @@ def energy_gradient(u1: jnp.ndarray, problem: PathsProblem) -> jnp.ndarray:
 
 @jax.jit
 def _energy_gradient(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> jnp.ndarray:
+    return energy_value_and_gradient(u1, arrays, temperature)[1]
+
+
+def energy_value_and_gradient(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(E(U₁), Ω) with Ω from the closed form of §6.2 (one Cholesky, no reverse pass)."""
     xt = arrays.xt
     k = renormalised_kernel(u1, xt) + temperature * jnp.eye(xt.shape[0])
     c = jnp.linalg.cholesky(k)
@@ -200,7 +215,9 @@ def _energy_gradient(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.nd
     gx = jsl.cho_solve((c, True), xt.reshape(p, n0 * h)).reshape(p, n0, h)
     tr_term = jnp.einsum("mip,miq->pq", xt, gx)  # Tr(G C^{qp}) = Σ_i X̃_iᵀ G X̃_i
     w = jnp.einsum("mip,m->ip", xt, r)  # X̃_iᵀ r
-    return tr_term - jnp.einsum("ip,iq->pq", w, w)
+    value = 2.0 * jnp.sum(jnp.log(jnp.diagonal(c))) + arrays.n_dropped * jnp.log(temperature) + arrays.y @ r \
+        + arrays.y_perp2 / temperature
+    return value, tr_term - jnp.einsum("ip,iq->pq", w, w)
 
 
 def gp_order_parameters(model: PathsModel) -> OrderParameters:

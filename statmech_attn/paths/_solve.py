@@ -37,7 +37,8 @@ import optax
 
 from .._solution import Result, Solution, SolverError
 from ..errors import InputError
-from ._action import OrderParameters, PathsProblem, ProblemArrays, action_from, entropy, order_parameters
+from ._action import (OrderParameters, PathsProblem, ProblemArrays, action_from, energy_value_and_gradient, entropy,
+                      order_parameters)
 from ._kernels import renormalised_kernel
 from ._model import Hyper
 
@@ -144,10 +145,21 @@ def _action_flat(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: La
     return action_from(U, arrays, layout.heads, hyper)
 
 
-def _entropy_flat(u: jnp.ndarray, hyper: Hyper, layout: Layout) -> jnp.ndarray:
+def _entropy_flat(u: jnp.ndarray, hyper: Hyper, layout: Layout, assume_pd: bool = False) -> jnp.ndarray:
     U = unflatten_U(u, layout)
     U = tuple(0.5 * (m + m.T) for m in U)
-    return entropy(U, layout.heads, hyper)
+    return entropy(U, layout.heads, hyper, assume_pd=assume_pd)
+
+
+def value_and_gradient_U(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(S, ∂S/∂U) over the flattened entries: energy part in closed form (Ω), entropy by autodiff."""
+    n_max = jnp.maximum(jnp.max(hyper.widths), hyper.width_readout)
+    s_ent, g_ent = jax.value_and_grad(_entropy_flat)(u, hyper, layout)
+    d1 = layout.dims[0]
+    u1 = u[: d1 * d1].reshape(d1, d1)
+    e, omega = energy_value_and_gradient(0.5 * (u1 + u1.T), arrays, hyper.temperature)
+    g = g_ent.at[: d1 * d1].add(omega.reshape(-1))
+    return (e + s_ent) / n_max, g / n_max
 
 
 def energy_hessian(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> jnp.ndarray:
@@ -170,7 +182,7 @@ def energy_hessian(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndar
 def hessian_U(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> jnp.ndarray:
     """Hessian of the normalised action over all entries of (U₁, …, U_L) (flattened)."""
     n_max = jnp.maximum(jnp.max(hyper.widths), hyper.width_readout)
-    h_ent = jax.hessian(_entropy_flat)(u, hyper, layout)
+    h_ent = jax.hessian(_entropy_flat)(u, hyper, layout, True)
     d1 = layout.dims[0]
     u1 = 0.5 * (u[: d1 * d1].reshape(d1, d1) + u[: d1 * d1].reshape(d1, d1).T)
     h_e = energy_hessian(u1, arrays, hyper.temperature)
@@ -180,7 +192,7 @@ def hessian_U(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layou
 
 def gradient_U(U: Sequence[jnp.ndarray], arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> tuple[jnp.ndarray, jnp.ndarray]:
     """(S, ∂S/∂U flattened) with ∂S/∂U the symmetric-matrix gradient."""
-    return jax.value_and_grad(_action_flat)(flatten_U(U), arrays, hyper, layout)
+    return value_and_gradient_U(flatten_U(U), arrays, hyper, layout)
 
 
 # ------------------------------------------------------------------------------------------
@@ -199,7 +211,7 @@ class _NewtonState(NamedTuple):
 def _theta_value_grad_hess(theta, arrays, hyper, layout):
     U = unpack(theta, layout)
     u = flatten_U(U)
-    value, g_u = jax.value_and_grad(_action_flat)(u, arrays, hyper, layout)
+    value, g_u = value_and_gradient_U(u, arrays, hyper, layout)
     jac = jax.jacfwd(lambda t: flatten_U(unpack(t, layout)))(theta)
     g_theta = jac.T @ g_u
     h_u = hessian_U(u, arrays, hyper, layout)
@@ -238,7 +250,7 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps):
 
         def ls_cond(c):
             t, v, k = c
-            bad = jnp.logical_or(~jnp.isfinite(v), v > value + 1e-4 * t * slope + 1e-15 * jnp.abs(value))
+            bad = jnp.logical_or(~jnp.isfinite(v), v > value + 1e-4 * t * slope + 1e-13 * jnp.abs(value))  # slack: round-off near the minimum
             return jnp.logical_and(bad, k < 40)
 
         def ls_body(c):
@@ -295,7 +307,7 @@ def _adam_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps, learning_ra
     def grads(theta):
         U = unpack(theta, layout)
         u = flatten_U(U)
-        value, g_u = jax.value_and_grad(_action_flat)(u, arrays, hyper, layout)
+        value, g_u = value_and_gradient_U(u, arrays, hyper, layout)
         _, vjp = jax.vjp(lambda t: flatten_U(unpack(t, layout)), theta)
         return value, g_u, vjp(g_u)[0]
 
@@ -326,7 +338,7 @@ def _adam_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps, learning_ra
 def _diagnostics(theta, arrays, hyper, layout: Layout, basis):
     U = unpack(theta, layout)
     u = flatten_U(U)
-    value, g_u = jax.value_and_grad(_action_flat)(u, arrays, hyper, layout)
+    value, g_u = value_and_gradient_U(u, arrays, hyper, layout)
     h_u = hessian_U(u, arrays, hyper, layout)
     h_sym = basis.T @ h_u @ basis
     eig = jnp.linalg.eigvalsh(0.5 * (h_sym + h_sym.T))
