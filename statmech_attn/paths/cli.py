@@ -259,5 +259,9 @@ def _optional(module: str) -> Any:
 
 _validate = _optional("statmech_attn.paths._validate_cli")
 if _validate is not None:
+    from ._plots import solve_figures, sweep_figures
+
+    _validate.PLOTTERS.setdefault("solve", solve_figures)
+    _validate.PLOTTERS.setdefault("sweep", sweep_figures)
     _validate.register(app)
 _optional("statmech_attn.paths._derive_cli")  # registers `statmech-attn derive paths`

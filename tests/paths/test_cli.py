@@ -154,3 +154,21 @@ def test_console_script_entry_point():
                         "model.temperature=-1"], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "model.temperature" in r.stderr
+
+
+def test_plot_solve_and_sweep_runs(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from statmech_attn.paths._plots import plot_sweep
+
+    for verb, extra in (("solve", []), ("sweep", ["--alphas", "0.5,1,2"])):
+        out = tmp_path / verb
+        assert runner.invoke(app, ["paths", verb, str(EXAMPLE), "--out", str(out), *extra]).exit_code == 0
+        r = runner.invoke(app, ["paths", "plot", str(out)])
+        assert r.exit_code == 0, r.output
+        png = next(out.glob("*.png"))
+        assert png.stat().st_size > 1000
+    rec = json.loads((tmp_path / "sweep" / "result.json").read_text())
+    fig, axes = plot_sweep(rec["result"]["points"])
+    assert axes[0].get_xlabel() == "α = P / N" and "accuracy" in axes[1].get_ylabel()
