@@ -80,7 +80,9 @@ class ReplicaSetting:
         ridge: λ > 0.
         cubature_order: n, Gauss–Hermite nodes per dimension of range(Σ) for ξ.
         cubature_order_teacher: nodes per dimension for the teacher noise ζ (default n).
-        max_nodes: a product rule with more nodes than this is replaced by a Sobol set of this size.
+        max_nodes: a product rule with more nodes (after pruning) than this is replaced by a fixed
+            scrambled Sobol set of this size (quasi-Monte Carlo; in practice for rank r ≥ 3 with n ≳ 14:
+            the teacher expectation costs K_ξ·K_ζ softmax evaluations, so both rules are capped).
     """
 
     colour_covariance: np.ndarray
@@ -88,7 +90,7 @@ class ReplicaSetting:
     ridge: float = 0.1
     cubature_order: int = 24
     cubature_order_teacher: int | None = None
-    max_nodes: int = 40_000
+    max_nodes: int = 2_048
 
     def __post_init__(self) -> None:
         S = np.asarray(self.colour_covariance, dtype=np.float64)
@@ -430,7 +432,7 @@ def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, alpha: jax.Ar
     """Iterate to the fixed point of F = (13)∘(14); F is evaluated once per iteration.
 
     - ``fixed_point``: x ← (1 − d) x + d F(x).
-    - ``newton``: F(x) and its Jacobian J come from one forward-mode pass (``jax.linearize``, the
+    - ``newton``: F(x) and its Jacobian J come from one forward-mode pass (batched ``jax.jvp``, the
       proximal map differentiated implicitly); next point x − (J − I)⁻¹ (F(x) − x).
     - ``broyden``: as ``newton`` but J is computed by forward mode only at the start (unless
       ``have_jac``, then ``J0`` is used: continuation along α) and after a rejected step; otherwise
@@ -444,8 +446,9 @@ def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, alpha: jax.Ar
     F = functools.partial(_map, alpha=alpha, geo=geo, nodes=nodes)
 
     def F_and_J(x: jax.Array) -> tuple[jax.Array, jax.Array]:
-        Fx, lin = jax.linearize(F, x)
-        return Fx, jax.vmap(lin, out_axes=1)(eye)
+        # forward mode, the three tangent directions batched (the primal is computed once)
+        Fx, J = jax.vmap(lambda v: jax.jvp(F, (x,), (v,)), out_axes=(0, 1))(eye)
+        return Fx[0], J
 
     def cond(state: tuple) -> jax.Array:
         k, x, Fx, res, *_ = state
