@@ -61,3 +61,7 @@ from .metrics import conditional_metrics as conditional_metrics
 from .metrics import recovery_metrics as recovery_metrics
 
 # --- replica theory (issue 7) re-exports go below this line ---
+from .replica import ReplicaSetting as ReplicaSetting
+from .replica import ReplicaState as ReplicaState
+from .replica import replica_curve as replica_curve
+from .replica import solve as solve_replica
