@@ -252,8 +252,13 @@ class PDSqrt(MatrixExpr):
         return "sqrtm(%s)" % printer._print(self.arg)
 
 
+class UnsupportedExpression(ValueError):
+    """An expression the matrix-calculus engine has no differential rule for (names the expression)."""
+
+
 # ==========================================================================================
 # component-form building blocks
+
 
 
 def symmetric_components(base: str, n: int, *, prefix: str = "") -> sp.ImmutableMatrix:
@@ -466,7 +471,7 @@ def differential(expr, x, dx):
         return differential(expr.args[0], x, dx) / expr.args[0]
     if isinstance(expr, sp.exp):
         return expr * differential(expr.args[0], x, dx)
-    raise NotImplementedError(f"no differential rule for {type(expr).__name__}: {expr}")
+    raise UnsupportedExpression(f"no differential rule for {type(expr).__name__}: {expr}")
 
 
 def _scalar_linear_terms(expr, dx) -> list[tuple[Any, Any]]:
@@ -483,7 +488,7 @@ def _scalar_linear_terms(expr, dx) -> list[tuple[Any, Any]]:
             else:
                 coeff = coeff * f
         if len(traces) != 1 or not isinstance(traces[0], sp.Trace):
-            raise NotImplementedError(f"differential term is not linear in a trace: {term}")
+            raise UnsupportedExpression(f"differential term is not linear in a trace: {term}")
         out.append((coeff, traces[0].arg))
     return out
 
@@ -502,7 +507,7 @@ def _grad_of_trace(p, f, dx):
         coeff, mats = f.as_coeff_matrices()
         k = [i for i, m in enumerate(mats) if m.has(dx)]
         if len(k) != 1:
-            raise NotImplementedError(f"term is not linear in dX: {f}")
+            raise UnsupportedExpression(f"term is not linear in dX: {f}")
         k = k[0]
         before, inner, after = mats[:k], mats[k], mats[k + 1:]
         parts = list(after) + ([p] if p is not None else []) + list(before)
@@ -512,7 +517,7 @@ def _grad_of_trace(p, f, dx):
     if isinstance(f, LinearOperator):
         pp = p if p is not None else sp.Identity(f.shape[0])
         return _grad_of_trace(f.adjoint_of(pp), f.arg, dx)
-    raise NotImplementedError(f"cannot take the gradient through {type(f).__name__}: {f}")
+    raise UnsupportedExpression(f"cannot take the gradient through {type(f).__name__}: {f}")
 
 
 def matrix_gradient(expr, x) -> MatrixExpr:
@@ -617,7 +622,7 @@ def _opaque_scalar_gradient(expr, x):
     sub = expr.xreplace(matrix_nodes)
     for e in sp.preorder_traversal(sub):
         if isinstance(e, (MatrixExpr, sp.Trace, sp.Determinant)):
-            raise NotImplementedError(f"scalar order parameter {x} inside a matrix expression: {e}")
+            raise UnsupportedExpression(f"scalar order parameter {x} inside a matrix expression: {e}")
     g = sp.diff(sub, x)
     return g.xreplace({v: k for k, v in matrix_nodes.items()})
 
