@@ -37,7 +37,7 @@ HEAD_KINDS = ("same_token", "different_token", "uniform", "blank")
 
 @dataclasses.dataclass(frozen=True)
 class HMMTask:
-    """Settings of the hidden-Markov-chain task (paper values as defaults, smaller P for speed)."""
+    """Settings of the hidden-Markov-chain task (paper values as defaults); also the [data.hmm] config table."""
 
     n_features: int = 200
     tokens: int = 30
@@ -59,31 +59,31 @@ class HMMTask:
 
     def __post_init__(self) -> None:
         if self.n_features < 2 or self.n_features % 2:
-            raise InputError("data.hmm.n_features", self.n_features, "must be an even integer >= 2")
+            raise InputError("n_features", self.n_features, "must be an even integer >= 2")
         if self.tokens < 2:
-            raise InputError("data.hmm.tokens", self.tokens, "must be an integer >= 2")
+            raise InputError("tokens", self.tokens, "must be an integer >= 2")
         if self.n_train < 2 or self.n_train % 2:
-            raise InputError("data.hmm.n_train", self.n_train, "must be an even integer >= 2 (equal class sizes)")
+            raise InputError("n_train", self.n_train, "must be an even integer >= 2 (equal class sizes)")
         if self.n_test < 0 or self.n_test % 2:
-            raise InputError("data.hmm.n_test", self.n_test, "must be an even integer >= 0")
+            raise InputError("n_test", self.n_test, "must be an even integer >= 0")
         for name in ("p_a_plus", "p_a_minus", "p_b_plus", "p_b_minus"):
             v = getattr(self, name)
             if not (0.0 <= v <= 1.0):
-                raise InputError(f"data.hmm.{name}", v, "must be a probability in [0, 1]")
+                raise InputError(name, v, "must be a probability in [0, 1]")
         for name in ("noise_parallel", "noise_perpendicular", "noise_out_of_plane", "blank_strength"):
             v = getattr(self, name)
             if not (math.isfinite(v) and v >= 0):
-                raise InputError(f"data.hmm.{name}", v, "must be >= 0")
+                raise InputError(name, v, "must be >= 0")
         if not (math.isfinite(self.attention_beta) and self.attention_beta >= 0):
-            raise InputError("data.hmm.attention_beta", self.attention_beta, "must be >= 0")
+            raise InputError("attention_beta", self.attention_beta, "must be >= 0")
         if len(self.layer_heads) < 1:
-            raise InputError("data.hmm.layer_heads", list(self.layer_heads), "must list the heads of at least one layer")
+            raise InputError("layer_heads", list(self.layer_heads), "must list the heads of at least one layer")
         for l, layer in enumerate(self.layer_heads):
             if len(layer) < 1:
-                raise InputError(f"data.hmm.layer_heads[{l}]", list(layer), "must name at least one head")
+                raise InputError(f"layer_heads[{l}]", list(layer), "must name at least one head")
             for kind in layer:
                 if kind not in HEAD_KINDS:
-                    raise InputError(f"data.hmm.layer_heads[{l}]", kind, "each head must be one of " + ", ".join(HEAD_KINDS))
+                    raise InputError(f"layer_heads[{l}]", kind, "each head must be one of " + ", ".join(HEAD_KINDS))
 
     @property
     def heads(self) -> tuple[int, ...]:

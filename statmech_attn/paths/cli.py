@@ -34,8 +34,7 @@ def load_problem(cfg: PathsConfig) -> tuple[PathsProblem, PathsData]:
     if cfg.data.npz:
         data = load_data(cfg.data.npz, "data.npz")
     else:
-        h = cfg.data.hmm
-        data = _task.hmm_task(_task.HMMTask(**{f: getattr(h, f) for f in h.__dataclass_fields__}))
+        data = _task.hmm_task(cfg.data.hmm)
     model = model_from_config(cfg.model, data.heads)
     return problem_from_data(model, data), data
 

@@ -17,6 +17,7 @@ from ..compute import ComputeConfig
 from ..config import all_positive, at_least, field, positive
 from ..errors import InputError
 from ._model import PathsModel
+from ._task import HMMTask
 
 
 def _unit_interval(v: float) -> float:
@@ -29,27 +30,8 @@ def _positive_list(v: tuple) -> tuple:
     return all_positive(v) if v else v
 
 
-@dataclasses.dataclass(frozen=True)
-class HMMConfig:
-    """[data.hmm]: generator settings of the bundled hidden-Markov-chain task (§9.1)."""
-
-    n_features: int = 200
-    tokens: int = 30
-    n_train: int = 100
-    n_test: int = 200
-    p_a_plus: float = 0.7
-    p_a_minus: float = 0.7
-    p_b_plus: float = 0.3
-    p_b_minus: float = 0.3
-    noise_parallel: float = 1.0
-    noise_perpendicular: float = 1.0
-    noise_out_of_plane: float = 1.0
-    attention_beta: float = 10.0
-    blank_strength: float = 1.0
-    layer_heads: tuple[tuple[str, ...], ...] = (("same_token", "blank"), ("uniform", "blank"))
-    seed_train: int = 27
-    seed_test: int = 59
-    seed_heads: int = 0
+HMMConfig = HMMTask
+"""[data.hmm]: generator settings of the bundled hidden-Markov-chain task (§9.1); the task's own dataclass."""
 
 
 @dataclasses.dataclass(frozen=True)
