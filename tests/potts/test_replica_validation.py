@@ -63,9 +63,15 @@ def test_small_finite_size_agreement(setting3):
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["gauss", "discrete"])
 def test_finite_size_agreement_n400(setting3, mode):
-    """§7.9 / issue 7: N = 400, α ∈ {0.5, 1, 2, 4}, 8 seeds: |z| < 3 for m, q, test_ce, kl, eps_w."""
+    """§7.9 / issue 7: N = 400, α ∈ {0.5, 1, 2, 4}, 32 seeds: |z| < 3 for m, q, test_ce, kl, eps_w.
+
+    32 seeds, not 8: with 8 the standard error itself is uncertain by ~25 % and z follows Student's
+    t with 7 degrees of freedom (P(|t₇| > 3) ≈ 2 % per comparison, 20 comparisons here); seeds 0–7
+    gave z(m) = 3.3, z(kl) = −4.3 at α = 0.5 while seeds 0–31 give z(m) = 1.3 and seeds 100–131
+    z(m) = −1.9 at the same N (measured, session 2)."""
     alphas = [0.5, 1.0, 2.0, 4.0]
     theory = R.replica_curve(setting3, alphas, cubature_check=False)
-    sims = E.simulate(E.ERMProblem.from_setting(setting3, U3), alphas, [400], list(range(8)), mode=mode)
+    sims = E.simulate(E.ERMProblem.from_setting(setting3, U3), alphas, [400], list(range(32)), mode=mode)
     rep = E.compare(theory, sims)
+    print(mode, [(p["alpha"], {k: round(v, 2) for k, v in p["z"].items()}) for p in rep["points"]])
     assert rep["passed"], [(p["alpha"], p["z"]) for p in rep["points"]]
