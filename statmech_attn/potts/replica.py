@@ -55,7 +55,7 @@ POINT_KEYS = ("alpha", "m", "q", "V", "m_hat", "q_hat", "V_hat", "residual", "it
               "test_ce", "kl", "cond_entropy", "eps_w", "cosine", "train_loss", "free_energy")
 _PROX_TOL = 1e-14
 _PROX_MAX_STEPS = 100
-_LINE_SEARCH = 2.0 ** -np.arange(0, 31)
+_LINE_SEARCH_MIN = 2.0 ** -30
 
 
 # ------------------------------------------------------------------------------------------------
@@ -200,16 +200,57 @@ def _prox_hess(x: jax.Array, V: jax.Array, B: jax.Array) -> jax.Array:
     return jnp.eye(x.shape[0]) / V + B.T @ D @ B
 
 
-@jax.custom_jvp
-def proximal_map(xw: jax.Array, V: jax.Array, ey: jax.Array, B: jax.Array) -> jax.Array:
-    """x* = argmin_x [‖x − x_ω‖²/(2V) + CE(y, Bx)] on range(Σ) (eq. (11) in reduced coordinates).
+_SMALL = 6  # up to this rank the r×r solves are written out (elementwise over nodes, no LAPACK calls)
 
-    Damped Newton from x_ω with a backtracking (Armijo) line search over step sizes 1, 1/2, ...,
-    2^-30 evaluated in parallel (the full step once the Newton decrement is below 1e-20); stops when
-    the step is below 1e-14 (1 + ‖x‖_∞).  Its JVP is the
-    implicit-function derivative −H⁻¹ ∂g (g the gradient), so the map is differentiable.
-    """
-    ts = jnp.asarray(_LINE_SEARCH)
+
+def _cholesky_small(A: jax.Array) -> list[list[Any]]:
+    """Lower Cholesky factor of a small SPD matrix as nested lists of scalars (r static, unrolled)."""
+    r = A.shape[-1]
+    L: list[list[Any]] = [[None] * r for _ in range(r)]
+    for j in range(r):
+        L[j][j] = jnp.sqrt(A[j, j] - sum((L[j][k] ** 2 for k in range(j)), jnp.zeros((), A.dtype)))
+        for i in range(j + 1, r):
+            L[i][j] = (A[i, j] - sum((L[i][k] * L[j][k] for k in range(j)), jnp.zeros((), A.dtype))) / L[j][j]
+    return L
+
+
+def _forward(L: list[list[Any]], b: Sequence[Any]) -> list[Any]:
+    """y with L y = b (L lower triangular)."""
+    y: list[Any] = []
+    for i in range(len(b)):
+        y.append((b[i] - sum((L[i][k] * y[k] for k in range(i)), jnp.zeros_like(b[i]))) / L[i][i])
+    return y
+
+
+def _spd_solve(A: jax.Array, b: jax.Array) -> jax.Array:
+    """A⁻¹ b for a symmetric positive-definite A (r×r) by Cholesky; unrolled for r ≤ 6, LAPACK above."""
+    r = A.shape[-1]
+    if r > _SMALL:
+        return cho_solve(cho_factor(A), b)
+    L = _cholesky_small(A)
+    y = _forward(L, [b[i] for i in range(r)])
+    x: list[Any] = [None] * r
+    for i in reversed(range(r)):
+        x[i] = (y[i] - sum((L[k][i] * x[k] for k in range(i + 1, r)), jnp.zeros_like(y[i]))) / L[i][i]
+    return jnp.stack(x)
+
+
+def _spd_trace_inv(A: jax.Array) -> jax.Array:
+    """tr A⁻¹ = ‖L⁻¹‖²_F (A = L Lᵀ, SPD r×r); unrolled for r ≤ 6."""
+    r = A.shape[-1]
+    if r > _SMALL:
+        return jnp.trace(cho_solve(cho_factor(A), jnp.eye(r, dtype=A.dtype)))
+    L = _cholesky_small(A)
+    total = jnp.zeros((), A.dtype)
+    for j in range(r):  # column j of L⁻¹: forward substitution on e_j (zero above row j)
+        e = [jnp.asarray(1.0 if i == j else 0.0, A.dtype) for i in range(r)]
+        col = _forward(L, e)
+        total = total + sum(c * c for c in col[j:])
+    return total
+
+
+def _prox_newton(xw: jax.Array, V: jax.Array, ey: jax.Array, B: jax.Array, x0: jax.Array) -> jax.Array:
+    """Damped Newton for (11) in reduced coordinates from ``x0`` (see :func:`proximal_map`)."""
 
     def objective(x: jax.Array) -> jax.Array:
         return jnp.sum((x - xw) ** 2) / (2 * V) + _ce(B @ x, ey)
@@ -217,31 +258,56 @@ def proximal_map(xw: jax.Array, V: jax.Array, ey: jax.Array, B: jax.Array) -> ja
     def body(state: tuple) -> tuple:
         k, x, _ = state
         g = _prox_grad(x, xw, V, ey, B)
-        d = -cho_solve(cho_factor(_prox_hess(x, V, B)), g)
+        d = -_spd_solve(_prox_hess(x, V, B), g)
         f0 = objective(x)
-        fs = jax.vmap(lambda s: objective(x + s * d))(ts)
         decrement = -(g @ d)  # Newton decrement²: tiny near the minimum, where the full step is exact
-        ok = fs <= f0 - 1e-4 * ts * decrement + 8 * jnp.finfo(x.dtype).eps * jnp.abs(f0)
-        s = jnp.where(jnp.any(ok), ts[jnp.argmax(ok)], ts[-1])
-        s = jnp.where(decrement < 1e-20 * (1 + jnp.abs(f0)), 1.0, s)
-        step = s * d
+        slack = 8 * jnp.finfo(x.dtype).eps * jnp.abs(f0)
+
+        def rejected(ls: tuple) -> jax.Array:
+            t, f = ls
+            return (f > f0 - 1e-4 * t * decrement + slack) & (t > _LINE_SEARCH_MIN)
+
+        def halve(ls: tuple) -> tuple:
+            t = 0.5 * ls[0]
+            return t, objective(x + t * d)
+
+        t, _ = jax.lax.while_loop(rejected, halve, (jnp.ones((), x.dtype), objective(x + d)))
+        t = jnp.where(decrement < 1e-20 * (1 + jnp.abs(f0)), 1.0, t)
+        step = t * d
         return k + 1, x + step, jnp.max(jnp.abs(step))
 
     def cond(state: tuple) -> jax.Array:
         k, x, step = state
         return (k < _PROX_MAX_STEPS) & (step > _PROX_TOL * (1 + jnp.max(jnp.abs(x))))
 
-    _, x, _ = jax.lax.while_loop(cond, body, (0, xw, jnp.asarray(jnp.inf, xw.dtype)))
+    _, x, _ = jax.lax.while_loop(cond, body, (0, x0, jnp.asarray(jnp.inf, xw.dtype)))
     return x
 
 
-@proximal_map.defjvp
-def _proximal_map_jvp(primals: tuple, tangents: tuple) -> tuple:
-    xw, V, ey, B = primals
-    x = proximal_map(xw, V, ey, B)
-    _, gdot = jax.jvp(lambda a, b, c, d: _prox_grad(x, a, b, c, d), primals, tangents)
-    xdot = -cho_solve(cho_factor(_prox_hess(x, V, B)), gdot)
-    return x, xdot
+@jax.custom_jvp
+def _prox_from(xw: jax.Array, V: jax.Array, ey: jax.Array, B: jax.Array, x0: jax.Array) -> jax.Array:
+    """The proximal point (11) computed from the start ``x0`` (a warm start: the point does not depend on it)."""
+    return _prox_newton(xw, V, ey, B, x0)
+
+
+@_prox_from.defjvp
+def _prox_from_jvp(primals: tuple, tangents: tuple) -> tuple:
+    xw, V, ey, B, x0 = primals
+    x = _prox_newton(xw, V, ey, B, x0)
+    _, gdot = jax.jvp(lambda a, b, c, d: _prox_grad(x, a, b, c, d), primals[:4], tangents[:4])
+    return x, -_spd_solve(_prox_hess(x, V, B), gdot)
+
+
+def proximal_map(xw: jax.Array, V: jax.Array, ey: jax.Array, B: jax.Array, x0: jax.Array | None = None) -> jax.Array:
+    """x* = argmin_x [‖x − x_ω‖²/(2V) + CE(y, Bx)] on range(Σ) (eq. (11) in reduced coordinates).
+
+    Damped Newton from ``x0`` (default x_ω) with a backtracking (Armijo) line search: step sizes
+    1, 1/2, ... down to 2^-30, tried in turn (the full step once the Newton decrement is below 1e-20);
+    stops when the step is below 1e-14 (1 + ‖x‖_∞).  The r×r Newton systems are solved by an
+    unrolled Cholesky factorisation (r ≤ 6).  Its JVP is the implicit-function derivative −H⁻¹ ∂g
+    (g the gradient, H the Hessian), so the map is differentiable; the start ``x0`` has no tangent.
+    """
+    return _prox_from(xw, V, ey, B, xw if x0 is None else x0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -304,22 +370,27 @@ def _teacher_moments(m: jax.Array, q: jax.Array, geo: _Geometry, nodes: _Nodes) 
     return Z.reshape(-1, C)[:K], G.reshape(-1, C, C)[:K]
 
 
-def _student_side(q: jax.Array, V: jax.Array, geo: _Geometry, nodes: _Nodes) -> tuple[jax.Array, jax.Array]:
-    """x_ω = √q ξ per node (K, r) and the proximal points x*_y(x_ω) (K, C, r)."""
+def _student_side(q: jax.Array, V: jax.Array, geo: _Geometry, nodes: _Nodes,
+                  xs0: jax.Array | None = None) -> tuple[jax.Array, jax.Array]:
+    """x_ω = √q ξ per node (K, r) and the proximal points x*_y(x_ω) (K, C, r), Newton started from
+    ``xs0`` (K, C, r) (the proximal points of a neighbouring state: a warm start) or from x_ω."""
     C = geo.B.shape[0]
     xw = jnp.sqrt(q) * nodes.xi
     eye = jnp.eye(C)
-    prox_y = jax.vmap(proximal_map, in_axes=(None, None, 0, None))
-    xs = jax.vmap(prox_y, in_axes=(0, None, None, None))(xw, V, eye, geo.B)
+    start = jnp.broadcast_to(xw[:, None, :], xw.shape[:1] + (C,) + xw.shape[1:]) if xs0 is None else xs0
+    prox_y = jax.vmap(_prox_from, in_axes=(None, None, 0, None, 0))
+    xs = jax.vmap(prox_y, in_axes=(0, None, None, None, 0))(xw, V, eye, geo.B, start)
     return xw, xs
 
 
-def _hats(x: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes) -> tuple[jax.Array, tuple]:
-    """Energetic update (14): (m̂, q̂, V̂) at (m, q, V); also returns the per-node quantities."""
+def _hats(x: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes,
+          xs0: jax.Array | None = None) -> tuple[jax.Array, tuple]:
+    """Energetic update (14): (m̂, q̂, V̂) at (m, q, V); also returns the per-node quantities
+    ``(Z, x_ω, x*)``.  ``xs0``: warm start of the proximal points (see :func:`_student_side`)."""
     m, q, V = x[0], x[1], x[2]
     q = jnp.maximum(q, 1e-300)
     Z, G = _teacher_moments(m, q, geo, nodes)
-    xw, xs = _student_side(q, V, geo, nodes)
+    xw, xs = _student_side(q, V, geo, nodes, xs0)
     B = geo.B
     f = (xs - xw[:, None, :]) / V  # f_y in reduced coordinates (K, C, r)
     m_hat = alpha * nodes.w_xi @ jnp.einsum("kyr,cr,kyc->k", f, B, G)
@@ -329,7 +400,7 @@ def _hats(x: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes) -> tupl
 
     def tr_inv_A(py: jax.Array) -> jax.Array:
         A = jnp.eye(r) + V * (B.T @ (jnp.diag(py) - jnp.outer(py, py)) @ B)
-        return jnp.trace(cho_solve(cho_factor(A), jnp.eye(r)))
+        return _spd_trace_inv(A)
 
     trA = jax.vmap(jax.vmap(tr_inv_A))(p)  # (K, C); tr A_y^{-1} on range(Σ)
     V_hat = alpha * nodes.w_xi @ jnp.einsum("ky,ky->k", Z, (r - trA) / V)
@@ -345,6 +416,13 @@ def _entropic(hats: jax.Array, geo: _Geometry) -> jax.Array:
 
 def _map(x: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes) -> jax.Array:
     return _entropic(_hats(x, alpha, geo, nodes)[0], geo)
+
+
+def _map_warm(x: jax.Array, xs0: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes) -> tuple[jax.Array, jax.Array]:
+    """F(x) = (13)∘(14) with the proximal Newton solves started from ``xs0``; also returns the new
+    proximal points (the warm start of the next evaluation).  F does not depend on ``xs0``."""
+    hats, (_, _, xs) = _hats(x, alpha, geo, nodes, xs0)
+    return _entropic(hats, geo), xs
 
 
 def fixed_point_map(setting: ReplicaSetting, alpha: float, m: float, q: float, V: float) -> ReplicaState:
@@ -427,7 +505,7 @@ def _valid(x: jax.Array, rho: jax.Array) -> jax.Array:
 _SOLVERS = ("newton", "broyden", "fixed_point")
 
 
-def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, alpha: jax.Array, geo: _Geometry,
+def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, xs0: jax.Array, alpha: jax.Array, geo: _Geometry,
                 nodes: _Nodes, tol: jax.Array, max_steps: jax.Array, damping: jax.Array, solver: str) -> tuple:
     """Iterate to the fixed point of F = (13)∘(14); F is evaluated once per iteration.
 
@@ -440,34 +518,40 @@ def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, alpha: jax.Ar
     A (quasi-)Newton point whose residual max|F(x) − x| is not below that of the point it came from
     is rejected and the damped fixed-point step from that earlier point is taken (and accepted), as
     when the Newton point leaves the admissible set (q > 0, V > 0, m² < ρq).
-    Returns (x, F(x), residual, iterations, J).
+    Every evaluation of F starts its proximal Newton solves from the proximal points of the
+    previous evaluation (``xs0`` for the first: those of a neighbouring α, or x_ω), which changes
+    the number of proximal Newton steps, not F.
+    Returns (x, F(x), residual, iterations, J, proximal points at the last evaluated point).
     """
     eye = jnp.eye(3)
-    F = functools.partial(_map, alpha=alpha, geo=geo, nodes=nodes)
 
-    def F_and_J(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    def F(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array]:
+        return _map_warm(x, xs, alpha, geo, nodes)
+
+    def F_and_J(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
         # forward mode, the three tangent directions batched (the primal is computed once)
-        Fx, J = jax.vmap(lambda v: jax.jvp(F, (x,), (v,)), out_axes=(0, 1))(eye)
-        return Fx[0], J
+        Fx, J, xs_new = jax.vmap(lambda v: jax.jvp(lambda y: F(y, xs), (x,), (v,), has_aux=True),
+                                 out_axes=(0, 1, 0))(eye)
+        return Fx[0], J, xs_new[0]
 
     def cond(state: tuple) -> jax.Array:
         k, x, Fx, res, *_ = state
         return (k < max_steps) & ((k == 0) | ((res > tol) & jnp.isfinite(res)))
 
     def body(state: tuple) -> tuple:
-        k, x, _, _, x_prev, F_prev, res_prev, must_accept, _, J, fresh = state
+        k, x, _, _, x_prev, F_prev, res_prev, must_accept, _, J, fresh, xs = state
         if solver == "fixed_point":
-            Fx, J = F(x), J
+            Fx, xs = F(x, xs)
         elif solver == "newton":
-            Fx, J = F_and_J(x)
+            Fx, J, xs = F_and_J(x, xs)
         else:  # broyden: a true Jacobian when asked for, else the rank-one update from the previous point
-            def broyden(x: jax.Array) -> tuple[jax.Array, jax.Array]:
-                Fx = F(x)
+            def broyden(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+                Fx, xs = F(x, xs)
                 dx = x - x_prev
                 upd = jnp.outer(Fx - F_prev - J @ dx, dx) / jnp.maximum(dx @ dx, 1e-300)
-                return Fx, J + jnp.where(dx @ dx > 0, upd, 0.0)
+                return Fx, J + jnp.where(dx @ dx > 0, upd, 0.0), xs
 
-            Fx, J = jax.lax.cond(fresh, F_and_J, broyden, x)
+            Fx, J, xs = jax.lax.cond(fresh, F_and_J, broyden, x, xs)
         res = jnp.max(jnp.abs(Fx - x))
         better = must_accept | (res < res_prev) | (solver == "fixed_point")
         base, F_base, res_base = (jnp.where(better, x, x_prev), jnp.where(better, Fx, F_prev),
@@ -481,23 +565,24 @@ def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, alpha: jax.Ar
             x_next = jnp.where(use_nt, x_nt, x_fp)
             accept_next = ~use_nt
         fresh_next = accept_next if solver == "broyden" else jnp.asarray(False)
-        return k + 1, x_next, Fx, res, base, F_base, res_base, accept_next, x, J, fresh_next
+        return k + 1, x_next, Fx, res, base, F_base, res_base, accept_next, x, J, fresh_next, xs
 
     inf = jnp.asarray(jnp.inf, x0.dtype)
-    init = (0, x0, x0, inf, x0, x0, inf, jnp.asarray(True), x0, J0, ~have_jac)
+    init = (0, x0, x0, inf, x0, x0, inf, jnp.asarray(True), x0, J0, ~have_jac, xs0)
     # state: (k, next point, F(last evaluated), its residual, best point, F(best), residual of best,
-    #         accept the next point unconditionally, last evaluated point, Jacobian, refresh Jacobian)
-    k, _, Fx, res, x_best, F_best, res_best, _, x_eval, J, _ = jax.lax.while_loop(cond, body, init)
+    #         accept the next point unconditionally, last evaluated point, Jacobian, refresh Jacobian,
+    #         proximal points of the last evaluation)
+    k, _, Fx, res, x_best, F_best, res_best, _, x_eval, J, _, xs = jax.lax.while_loop(cond, body, init)
     keep = (res <= res_best) | ~jnp.isfinite(res_best)
-    return (jnp.where(keep, x_eval, x_best), jnp.where(keep, Fx, F_best), jnp.where(keep, res, res_best), k, J)
+    return (jnp.where(keep, x_eval, x_best), jnp.where(keep, Fx, F_best), jnp.where(keep, res, res_best), k, J, xs)
 
 
 @functools.partial(jax.jit, static_argnames=("solver",))
 def _solve_point(x0: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes, tol: jax.Array,
                  max_steps: jax.Array, damping: jax.Array, solver: str) -> tuple:
-    x, Fx, res, k, _ = _solve_loop(x0, jnp.eye(3), jnp.asarray(False), alpha, geo, nodes, tol, max_steps,
-                                   damping, solver)
-    hats, aux = _hats(x, alpha, geo, nodes)
+    x, Fx, res, k, _, xs = _solve_loop(x0, jnp.eye(3), jnp.asarray(False), _cold_start(x0, geo, nodes), alpha, geo,
+                                       nodes, tol, max_steps, damping, solver)
+    hats, aux = _hats(x, alpha, geo, nodes, xs)
     obs = _observables(x, hats, aux, alpha, geo, nodes)
     return x, hats, res, k, obs
 
@@ -506,18 +591,28 @@ def _solve_point(x0: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes,
 def _solve_curve(x0: jax.Array, alphas: jax.Array, geo: _Geometry, nodes: _Nodes, tol: jax.Array,
                  max_steps: jax.Array, damping: jax.Array, solver: str) -> tuple:
     """All α in one scan; each point starts from the previous solution (and, for ``broyden``, its
-    last Jacobian) when that one is valid, else from ``x0``."""
+    last Jacobian; the proximal Newton solves from its proximal points) when that one is valid,
+    else from ``x0``."""
+    xs_cold = _cold_start(x0, geo, nodes)
 
     def step(carry: tuple, alpha: jax.Array) -> tuple:
-        x_prev, J_prev, have = carry
-        x, Fx, res, k, J = _solve_loop(x_prev, J_prev, have, alpha, geo, nodes, tol, max_steps, damping, solver)
-        hats, aux = _hats(x, alpha, geo, nodes)
+        x_prev, J_prev, have, xs_prev = carry
+        x, Fx, res, k, J, xs = _solve_loop(x_prev, J_prev, have, xs_prev, alpha, geo, nodes, tol, max_steps, damping,
+                                           solver)
+        hats, aux = _hats(x, alpha, geo, nodes, xs)
         obs = _observables(x, hats, aux, alpha, geo, nodes)
-        good = _valid(x, geo.rho) & jnp.isfinite(res) & jnp.all(jnp.isfinite(J))
-        return (jnp.where(good, x, x0), jnp.where(good, J, jnp.eye(3)), good), (x, hats, res, k, obs)
+        good = _valid(x, geo.rho) & jnp.isfinite(res) & jnp.all(jnp.isfinite(J)) & jnp.all(jnp.isfinite(aux[2]))
+        carry = (jnp.where(good, x, x0), jnp.where(good, J, jnp.eye(3)), good, jnp.where(good, aux[2], xs_cold))
+        return carry, (x, hats, res, k, obs)
 
-    _, out = jax.lax.scan(step, (x0, jnp.eye(3), jnp.asarray(False)), alphas)
+    _, out = jax.lax.scan(step, (x0, jnp.eye(3), jnp.asarray(False), xs_cold), alphas)
     return out
+
+
+def _cold_start(x0: jax.Array, geo: _Geometry, nodes: _Nodes) -> jax.Array:
+    """Start of the proximal Newton solves at (m, q, V) = x0: x_ω = √q ξ for every label, (K, C, r)."""
+    xw = jnp.sqrt(jnp.maximum(x0[1], 1e-300)) * nodes.xi
+    return jnp.broadcast_to(xw[:, None, :], (xw.shape[0], geo.B.shape[0], xw.shape[1]))
 
 
 def _default_init(setting: ReplicaSetting) -> jax.Array:
