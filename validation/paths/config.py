@@ -55,14 +55,15 @@ class ValidateConfig:
     measured, and ``finite_size_allowance`` for the rest).  Runs whose compared statistics have split R-hat > ``rhat_max`` or ESS <
     ``ess_min`` are flagged not mixed and not used.  The GP-limit check (``gp_width`` > 0) samples
     a network of width ``gp_width`` on ``gp_n_train`` examples at temperature ``gp_temperature``
-    and compares its predictor with the GP predictor within ``tolerance_sigmas`` SE plus the same
-    finite-size allowance.
+    with ``gp_sampler`` and compares its predictor and overlaps with the GP values within
+    ``tolerance_sigmas`` SE and no further allowance; it counts only where the finite-α saddle point
+    at that width is within ``gp_max_theory_gap`` SE of the GP (the width is in the GP limit).
     """
 
     widths: tuple[int, ...] = field((32, 64, 128), check=_ints_at_least_2)
     alphas: tuple[float, ...] = field((1.0,), check=all_positive)
     n_test: int = field(20, check=at_least(2))
-    sampler: Literal["collapsed", "full"] = "collapsed"
+    sampler: Literal["collapsed", "full", "wishart"] = "collapsed"
     num_chains: int = field(4, check=at_least(2))
     num_warmup: int = field(500, check=at_least(10))
     num_samples: int = field(500, check=at_least(10))
@@ -78,6 +79,8 @@ class ValidateConfig:
     gp_width: int = field(0, check=at_least(0))
     gp_n_train: int = field(2, check=at_least(2))
     gp_temperature: float = field(1.0, check=positive)
+    gp_sampler: Literal["wishart", "collapsed", "full"] = "wishart"
+    gp_max_theory_gap: float = field(1.0, check=positive)
     theory_curve_points: int = field(9, check=at_least(0))
     gd: GDConfig = dataclasses.field(default_factory=GDConfig)
     langevin: LangevinConfig = dataclasses.field(default_factory=LangevinConfig)

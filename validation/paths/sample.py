@@ -1,12 +1,17 @@
 """Posterior sampling of the finite attention-path network with NumPyro NUTS (theory §10).
 
-Two samplers of the same posterior p(Θ | data) ∝ exp(−Σ(f − y)²/(2T)) · prior (theory §2):
+Three samplers of the same posterior p(Θ | data) ∝ exp(−Σ(f − y)²/(2T)) · prior (theory §2):
 
 - ``"full"``: every weight (V₀, V₁…V_L, a) is a NUTS coordinate, exactly the authors' protocol;
 - ``"collapsed"``: V₀ is integrated out exactly (f is linear in V₀, so f | rest is a Gaussian
   process with kernel K(U₁)); NUTS samples the marginal posterior of (V₁…V_L, a) with likelihood
   N(y; 0, K(U₁) + T I), and the predictor on test inputs is Rao–Blackwellised (the conditional
   mean and variance given the sampled weights are exact).  Same posterior, far better mixing.
+- ``"wishart"``: the collapsed likelihood depends on the weights only through U₁, and under the
+  prior the overlaps form an exact Markov chain of Wishart matrices (:func:`overlap_chain`),
+  U_a → U_L → … → U₁; NUTS samples their Bartlett coordinates, D_ℓ(D_ℓ+1)/2 per layer plus one,
+  a number independent of the widths.  Same posterior of (U₁…U_L, U_a) and of the predictor at a
+  cost independent of N, which makes the GP limit (N ≫ P) affordable.
 
 Weights are sampled in standardised (non-centred) form, V = σ z with z ~ N(0, 1).  Draws are
 collected in blocks and reduced at once to per-draw statistics (order-parameter overlaps,
@@ -42,6 +47,10 @@ __all__ = [
     "SampleData",
     "full_model",
     "collapsed_model",
+    "wishart_model",
+    "overlap_chain",
+    "log_gamma_moments",
+    "gamma_coordinates",
     "run_nuts",
     "draw_statistics",
     "params_statistics",
@@ -53,7 +62,7 @@ __all__ = [
     "predictor_estimates",
 ]
 
-Sampler = Literal["collapsed", "full"]
+Sampler = Literal["collapsed", "full", "wishart"]
 
 
 @contextlib.contextmanager
@@ -85,7 +94,8 @@ class SamplerSettings:
         target_accept: NUTS target acceptance probability.
         max_tree_depth: NUTS maximal tree depth.
         block_size: draws per chain collected at once before reduction to statistics.
-        sampler: ``collapsed`` (V₀ integrated out) or ``full`` (all weights sampled).
+        sampler: ``collapsed`` (V₀ integrated out), ``full`` (all weights sampled) or
+            ``wishart`` (V₀ integrated out, weights reduced to the Wishart chain of their overlaps).
     """
 
     num_chains: int = 4
@@ -159,6 +169,111 @@ def collapsed_model(C: jnp.ndarray, y: jnp.ndarray, model: Any,
     numpyro.factor("y", net.marginal_log_likelihood(U1, C, y, float(model.temperature)))
 
 
+def _bartlett_sizes(model: Any) -> tuple[tuple[int, int], ...]:
+    """(D_ℓ, N_ℓ) for ℓ = 1..L: D_ℓ = H_ℓ ⋯ H_L partial paths; N_ℓ ≥ D_ℓ is required."""
+    widths = net.network_widths(model)
+    out = []
+    for l in range(len(model.heads)):
+        D = int(np.prod(model.heads[l:]))
+        if widths[l] < D:
+            name = f"model.widths[{l}]"
+            raise InputError(name, widths[l], f"the wishart sampler needs N_{l + 1} >= H_{l + 1}⋯H_L = {D} "
+                                              "(a non-singular Wishart law); use sampler = 'collapsed'")
+        out.append((D, widths[l]))
+    return tuple(out)
+
+
+def log_gamma_moments(conc: np.ndarray | float, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of ln q for q ~ Gamma(k, rate r): ψ(k) − ln r and √ψ′(k)."""
+    from scipy.special import digamma, polygamma
+
+    k = np.asarray(conc, dtype=np.float64)
+    return digamma(k) - math.log(rate), np.sqrt(polygamma(1, k))
+
+
+def gamma_coordinates(model: Any) -> dict[str, tuple[np.ndarray, float]]:
+    """(shape k, rate r) of every Gamma variable of the chain: ``g_a`` and ``q1``…``qL`` (see :func:`overlap_chain`)."""
+    na = net.network_widths(model)[-1]
+    out = {"g_a": (np.asarray(na / 2.0), na / 2.0)}
+    for l, (D, n) in enumerate(_bartlett_sizes(model)):
+        out[f"q{l + 1}"] = ((n - np.arange(D)) / 2.0, n / 2.0)
+    return out
+
+
+def overlap_chain(sites: Mapping[str, jnp.ndarray], model: Any) -> tuple[tuple[jnp.ndarray, ...], jnp.ndarray]:
+    """Overlaps (U₁…U_L, U_a) from standardised Bartlett coordinates: the exact prior law of the
+    weight overlaps.
+
+    Under the prior of §1, U_a = ‖a‖²/N_a = σ_a² g_a with g_a ~ Gamma(N_a/2, rate N_a/2), and given
+    the partial effective weights W_{ℓ+1} (U_{L+1} ≡ U_a), the columns of W_ℓ = [W_{ℓ+1} V_ℓ^h /
+    √N_{ℓ+1}]_h are independent N(0, σ_ℓ² I_{H_ℓ} ⊗ U_{ℓ+1}), so
+
+        U_ℓ = W_ℓ W_ℓᵀ / N_ℓ ~ Wishart_{D_ℓ}(N_ℓ, σ_ℓ² (I_{H_ℓ} ⊗ U_{ℓ+1}) / N_ℓ),
+
+    a Markov chain U_a → U_L → … → U₁.  Bartlett decomposition: U_ℓ = σ_ℓ² Λ B Bᵀ Λᵀ with
+    Λ = I_{H_ℓ} ⊗ chol(U_{ℓ+1}), B lower triangular, B_ii² = q_i ~ Gamma((N_ℓ − i)/2, rate N_ℓ/2)
+    (i = 0..D_ℓ−1, i.e. χ²_{N_ℓ−i}/N_ℓ) and B_ij = z_ij/√N_ℓ (i > j), z_ij ~ N(0, 1).
+
+    Every Gamma variable is given by its standardised logarithm w = (ln q − E ln q)/sd(ln q)
+    (:func:`log_gamma_moments`), so that all coordinates are O(1) at any width.  Sites: ``g_a``
+    (scalar), ``q{ℓ}`` (D_ℓ,) — standardised — and ``z{ℓ}`` (D_ℓ(D_ℓ−1)/2,).  Returns (U layer 1
+    first, U_a).
+    """
+    sizes = _bartlett_sizes(model)
+    gam = gamma_coordinates(model)
+    sl = tuple(float(s) for s in model.sigma2_layers)
+
+    def positive(name: str) -> jnp.ndarray:
+        m, sd = log_gamma_moments(*gam[name])
+        return jnp.exp(m + sd * sites[name])
+
+    Ua = float(model.sigma2_readout) * positive("g_a")
+    U_next = Ua[None, None]
+    U: list[jnp.ndarray] = []
+    for l in reversed(range(len(model.heads))):
+        D, n = sizes[l]
+        rows, cols = np.tril_indices(D, -1)
+        B = jnp.diag(jnp.sqrt(positive(f"q{l + 1}"))).at[rows, cols].set(sites[f"z{l + 1}"] / math.sqrt(n))
+        Lam = jnp.kron(jnp.eye(model.heads[l]), jnp.linalg.cholesky(U_next))
+        M = Lam @ B
+        U_next = sl[l] * (M @ M.T)
+        U.append(U_next)
+    return tuple(reversed(U)), Ua
+
+
+def _standard_log_gamma(name: str, conc: np.ndarray, rate: float) -> jnp.ndarray:
+    """A site w whose law makes q = exp(E ln q + sd(ln q) w) ~ Gamma(k, rate r).
+
+    Its log density is k ln q − r q + const = k s w − r e^m expm1(s w) + const (m, s the mean
+    and sd of ln q); it is written as a N(0, 1) site plus the factor k s w − r e^m expm1(s w) + w²/2,
+    which keeps the O(k) constant out of the arithmetic.
+    """
+    m, sd = log_gamma_moments(conc, rate)
+    shape = np.shape(conc)
+    w = numpyro.sample(name, dist.Normal(0.0, 1.0).expand(shape).to_event(len(shape)))
+    k, s, c = jnp.asarray(conc), jnp.asarray(sd), jnp.asarray(rate * np.exp(m))
+    numpyro.factor(f"{name}_law", jnp.sum(k * s * w - c * jnp.expm1(s * w) + 0.5 * w * w))
+    return w
+
+
+def _overlap_sites(model: Any) -> dict[str, jnp.ndarray]:
+    """The standardised Bartlett coordinates of :func:`overlap_chain` with their prior law."""
+    sites = {}
+    for name, (conc, rate) in gamma_coordinates(model).items():
+        sites[name] = _standard_log_gamma(name, conc, rate)
+    for l, (D, _) in enumerate(_bartlett_sizes(model)):
+        sites[f"z{l + 1}"] = _std_normal(f"z{l + 1}", (D * (D - 1) // 2,)) if D > 1 else jnp.zeros((0,))
+    return sites
+
+
+def wishart_model(C: jnp.ndarray, y: jnp.ndarray, model: Any) -> None:
+    """V₀ integrated out and the weights reduced to their overlaps: prior = the Wishart chain of
+    :func:`overlap_chain`, likelihood N(y; 0, K(U₁) + T I).  The same posterior of (U, U_a) and
+    of the predictor as :func:`collapsed_model`, in Σ_ℓ D_ℓ(D_ℓ+1)/2 + 1 coordinates."""
+    U, _ = overlap_chain(_overlap_sites(model), model)
+    numpyro.factor("y", net.marginal_log_likelihood(U[0], C, y, float(model.temperature)))
+
+
 # --------------------------------------------------------------------------------------------
 # per-draw statistics
 
@@ -195,13 +310,13 @@ def draw_statistics(model: Any, data: SampleData, sampler: Sampler,
     """A function: one draw of the sites (standardised weights) -> its statistics.
 
     Keys: ``U1``…``UL`` (weight overlaps W_ℓ W_ℓᵀ/N_ℓ), ``U_a`` (‖a‖²/N_a), and with test inputs
-    ``f_mean`` and ``f_var``: for ``full`` f(x*) and 0; for ``collapsed`` the exact conditional
+    ``f_mean`` and ``f_var``: for ``full`` f(x*) and 0; for ``collapsed`` and ``wishart`` the exact conditional
     mean and variance of f(x*) given the sampled weights (theory §7 at the sampled U₁).
     """
     fixed = dict(fixed or {})
     T = float(model.temperature)
     has_test = data.x_test is not None
-    if sampler == "collapsed" and has_test:
+    if sampler in ("collapsed", "wishart") and has_test:
         Xt = net.path_inputs(data.x, data.attention, model)
         Xs = net.path_inputs(data.x_test, data.attention_test, model)
         C = net.path_kernels(Xt)
@@ -209,10 +324,13 @@ def draw_statistics(model: Any, data: SampleData, sampler: Sampler,
         C_diag = jnp.einsum("pia,pib->abp", Xs, Xs)
 
     def stats(sites: Mapping[str, jnp.ndarray]) -> dict:
-        params = _params_from_sites(sites, model, fixed, data.x.shape[-1])
-        if sampler == "full":
-            return params_statistics(params, model, data)
-        U, Ua = net.overlaps(params.V, params.a)
+        if sampler == "wishart":
+            U, Ua = overlap_chain(sites, model)
+        else:
+            params = _params_from_sites(sites, model, fixed, data.x.shape[-1])
+            if sampler == "full":
+                return params_statistics(params, model, data)
+            U, Ua = net.overlaps(params.V, params.a)
         out = {f"U{l + 1}": u for l, u in enumerate(U)}
         out["U_a"] = Ua
         if has_test:
@@ -247,13 +365,18 @@ def _run_nuts(model: Any, data: SampleData, settings: SamplerSettings, seed: int
     standardised draws when ``keep_sites``), ``divergences`` (total count after warm-up),
     ``accept_prob`` (mean), ``mean_tree_steps``, ``step_size`` (per chain) and ``seconds``.
     """
-    if settings.sampler not in ("collapsed", "full"):
-        raise InputError("validate.sampler", settings.sampler, "must be 'collapsed' or 'full'")
+    if settings.sampler not in ("collapsed", "full", "wishart"):
+        raise InputError("validate.sampler", settings.sampler, "must be 'collapsed', 'full' or 'wishart'")
     if settings.chain_method not in ("sequential", "vectorized"):
         raise InputError("validate.chain_method", settings.chain_method, "must be 'sequential' or 'vectorized'")
     fixed = dict(fixed or {})
     if settings.sampler == "full":
         fn, args = full_model, (data.x, tuple(data.attention), data.y, model, fixed)
+    elif settings.sampler == "wishart":
+        if fixed:
+            raise InputError("fixed", sorted(fixed), "the wishart sampler reduces the weights to overlaps; none can be fixed")
+        C = net.path_kernels(net.path_inputs(data.x, data.attention, model))
+        fn, args = wishart_model, (C, data.y, model)
     else:
         if "V0" in fixed:
             raise InputError("fixed", "V0", "the collapsed sampler integrates V0 out; it cannot be fixed")
