@@ -510,8 +510,8 @@ def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, xs0: jax.Arra
     """Iterate to the fixed point of F = (13)∘(14); F is evaluated once per iteration.
 
     - ``fixed_point``: x ← (1 − d) x + d F(x).
-    - ``newton``: F(x) and its Jacobian J come from one forward-mode pass (batched ``jax.jvp``, the
-      proximal map differentiated implicitly); next point x − (J − I)⁻¹ (F(x) − x).
+    - ``newton``: F(x), then (unless x is converged) its Jacobian J by forward mode (batched
+      ``jax.jvp``, the proximal map differentiated implicitly); next point x − (J − I)⁻¹ (F(x) − x).
     - ``broyden``: as ``newton`` but J is computed by forward mode only at the start (unless
       ``have_jac``, then ``J0`` is used: continuation along α) and after a rejected step; otherwise
       it gets Broyden's rank-one update J += ((ΔF − J Δx) Δxᵀ)/‖Δx‖².
@@ -542,8 +542,11 @@ def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, xs0: jax.Arra
         k, x, _, _, x_prev, F_prev, res_prev, must_accept, _, J, fresh, xs = state
         if solver == "fixed_point":
             Fx, xs = F(x, xs)
-        elif solver == "newton":
-            Fx, J, xs = F_and_J(x, xs)
+        elif solver == "newton":  # the Jacobian only where another step will be taken
+            Fx, xs = F(x, xs)
+            r = jnp.max(jnp.abs(Fx - x))
+            J = jax.lax.cond((r > tol) & jnp.isfinite(r) & (k + 1 < max_steps),
+                             lambda: F_and_J(x, xs)[1], lambda: J)
         else:  # broyden: a true Jacobian when asked for, else the rank-one update from the previous point
             def broyden(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
                 Fx, xs = F(x, xs)
@@ -590,22 +593,31 @@ def _solve_point(x0: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes,
 @functools.partial(jax.jit, static_argnames=("solver",))
 def _solve_curve(x0: jax.Array, alphas: jax.Array, geo: _Geometry, nodes: _Nodes, tol: jax.Array,
                  max_steps: jax.Array, damping: jax.Array, solver: str) -> tuple:
-    """All α in one scan; each point starts from the previous solution (and, for ``broyden``, its
-    last Jacobian; the proximal Newton solves from its proximal points) when that one is valid,
-    else from ``x0``."""
+    """All α in one scan (α increasing).  Each point starts from the secant prediction through the
+    two previous solutions (linear in ln α), or from the previous solution when only that one is
+    valid or the prediction leaves the admissible set, else from ``x0``; ``broyden`` also keeps the
+    last Jacobian and the proximal Newton solves start from the previous proximal points."""
     xs_cold = _cold_start(x0, geo, nodes)
 
     def step(carry: tuple, alpha: jax.Array) -> tuple:
-        x_prev, J_prev, have, xs_prev = carry
-        x, Fx, res, k, J, xs = _solve_loop(x_prev, J_prev, have, xs_prev, alpha, geo, nodes, tol, max_steps, damping,
+        x_prev, J_prev, have, xs_prev, x_pp, la_prev, la_pp, have_pp = carry
+        la = jnp.log(alpha)
+        slope = (x_prev - x_pp) / jnp.where(la_prev > la_pp, la_prev - la_pp, 1.0)
+        x_pred = x_prev + slope * (la - la_prev)
+        use_pred = have & have_pp & (la_prev > la_pp) & _valid(x_pred, geo.rho)
+        start = jnp.where(use_pred, x_pred, x_prev)
+        x, Fx, res, k, J, xs = _solve_loop(start, J_prev, have, xs_prev, alpha, geo, nodes, tol, max_steps, damping,
                                            solver)
         hats, aux = _hats(x, alpha, geo, nodes, xs)
         obs = _observables(x, hats, aux, alpha, geo, nodes)
         good = _valid(x, geo.rho) & jnp.isfinite(res) & jnp.all(jnp.isfinite(J)) & jnp.all(jnp.isfinite(aux[2]))
-        carry = (jnp.where(good, x, x0), jnp.where(good, J, jnp.eye(3)), good, jnp.where(good, aux[2], xs_cold))
+        carry = (jnp.where(good, x, x0), jnp.where(good, J, jnp.eye(3)), good, jnp.where(good, aux[2], xs_cold),
+                 x_prev, la, la_prev, have)
         return carry, (x, hats, res, k, obs)
 
-    _, out = jax.lax.scan(step, (x0, jnp.eye(3), jnp.asarray(False), xs_cold), alphas)
+    init = (x0, jnp.eye(3), jnp.asarray(False), xs_cold, x0, jnp.asarray(-jnp.inf), jnp.asarray(-jnp.inf),
+            jnp.asarray(False))
+    _, out = jax.lax.scan(step, init, alphas)
     return out
 
 
