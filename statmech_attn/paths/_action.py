@@ -205,19 +205,42 @@ def _energy_gradient(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.nd
     return energy_value_and_gradient(u1, arrays, temperature)[1]
 
 
-def energy_value_and_gradient(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """(E(U₁), Ω) with Ω from the closed form of §6.2 (one Cholesky, no reverse pass)."""
+class EnergyFactors(NamedTuple):
+    """One Cholesky factorisation of K + T I = C Cᵀ and what every derivative of E needs.
+
+    ``z`` = C⁻¹ X̃ (P', N₀, H_tot) — one triangular solve with N₀·H_tot right-hand sides —,
+    ``y_white`` = C⁻¹ Y, so that Xᵢᵀ G Xⱼ = zᵢᵀ zⱼ and Xᵢᵀ G Y = zᵢᵀ y_white with G = (K + T I)⁻¹.
+    """
+
+    value: jnp.ndarray
+    z: jnp.ndarray
+    y_white: jnp.ndarray
+
+
+def energy_factors(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> EnergyFactors:
+    """E(U₁) and the whitened inputs z = C⁻¹ X̃, C⁻¹ Y (C the Cholesky factor of K + T I)."""
     xt = arrays.xt
-    k = renormalised_kernel(u1, xt) + temperature * jnp.eye(xt.shape[0])
-    c = jnp.linalg.cholesky(k)
-    r = jsl.cho_solve((c, True), arrays.y)
     p, n0, h = xt.shape
-    gx = jsl.cho_solve((c, True), xt.reshape(p, n0 * h)).reshape(p, n0, h)
-    tr_term = jnp.einsum("mip,miq->pq", xt, gx)  # Tr(G C^{qp}) = Σ_i X̃_iᵀ G X̃_i
-    w = jnp.einsum("mip,m->ip", xt, r)  # X̃_iᵀ r
-    value = 2.0 * jnp.sum(jnp.log(jnp.diagonal(c))) + arrays.n_dropped * jnp.log(temperature) + arrays.y @ r \
+    k = renormalised_kernel(u1, xt) + temperature * jnp.eye(p, dtype=xt.dtype)
+    c = jnp.linalg.cholesky(k)
+    z = jsl.solve_triangular(c, xt.reshape(p, n0 * h), lower=True).reshape(p, n0, h)
+    y_white = jsl.solve_triangular(c, arrays.y, lower=True)
+    value = 2.0 * jnp.sum(jnp.log(jnp.diagonal(c))) + arrays.n_dropped * jnp.log(temperature) + y_white @ y_white \
         + arrays.y_perp2 / temperature
-    return value, tr_term - jnp.einsum("ip,iq->pq", w, w)
+    return EnergyFactors(value, z, y_white)
+
+
+def energy_gradient_from(f: EnergyFactors) -> jnp.ndarray:
+    """Ω = Σ_i X̃_iᵀ (G − r rᵀ) X̃_i with r = G Y, from whitened inputs: Σ_i zᵢᵀ zᵢ − w wᵀ, w = zᵀ C⁻¹Y."""
+    tr_term = jnp.einsum("mip,miq->pq", f.z, f.z)  # Tr(G C^{qp}) = Σ_i X̃_iᵀ G X̃_i
+    w = jnp.einsum("mip,m->ip", f.z, f.y_white)  # X̃_iᵀ r
+    return tr_term - jnp.einsum("ip,iq->pq", w, w)
+
+
+def energy_value_and_gradient(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(E(U₁), Ω) with Ω from the closed form of §6.2 (one Cholesky, one triangular solve, no reverse pass)."""
+    f = energy_factors(u1, arrays, temperature)
+    return f.value, energy_gradient_from(f)
 
 
 def gp_order_parameters(model: PathsModel) -> OrderParameters:

@@ -37,8 +37,8 @@ import optax
 
 from .._solution import Result, Solution, SolverError
 from ..errors import InputError
-from ._action import (OrderParameters, PathsProblem, ProblemArrays, action_from, energy_value_and_gradient, entropy,
-                      order_parameters)
+from ._action import (EnergyFactors, OrderParameters, PathsProblem, ProblemArrays, action_from, energy_factors,
+                      energy_gradient_from, energy_value_and_gradient, entropy, order_parameters)
 from ._kernels import renormalised_kernel
 from ._model import Hyper
 
@@ -120,6 +120,12 @@ def unflatten_U(u: jnp.ndarray, layout: Layout) -> tuple[jnp.ndarray, ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=32)
+def symmetric_basis_jnp(layout: Layout) -> jnp.ndarray:
+    """:func:`symmetric_basis` as a (cached) device array."""
+    return jnp.asarray(symmetric_basis(layout))
+
+
 def symmetric_basis(layout: Layout) -> np.ndarray:
     """Matrix mapping the independent (upper-triangular) entries of every U_ℓ to all entries."""
     cols = []
@@ -162,16 +168,15 @@ def value_and_gradient_U(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, la
     return (e + s_ent) / n_max, g / n_max
 
 
-def energy_hessian(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> jnp.ndarray:
-    """∂²E/∂U₁∂U₁ as an (H_tot², H_tot²) matrix over row-major entries of U₁ (closed form above)."""
-    xt = arrays.xt
-    p, n0, h = xt.shape
-    k = renormalised_kernel(u1, xt) + temperature * jnp.eye(p)
-    c = jnp.linalg.cholesky(k)
-    gx = jsl.cho_solve((c, True), xt.reshape(p, n0 * h)).reshape(p, n0, h)
-    r = jsl.cho_solve((c, True), arrays.y)
-    m = jnp.einsum("pib,pjc->bcij", xt, gx)  # M_{bc} = X_bᵀ G X_c
-    w = jnp.einsum("pia,p->ia", xt, r)  # w_a = X_aᵀ r
+def energy_hessian_from(f: EnergyFactors) -> jnp.ndarray:
+    """∂²E/∂U₁∂U₁ (closed form above) from whitened inputs z = C⁻¹X̃: M_{bc} = z_bᵀ z_c, w_a = z_aᵀ C⁻¹Y."""
+    z = f.z
+    p, n0, h = z.shape
+    # M_{bc} = X_bᵀ G X_c = z_bᵀ z_c, computed for b ≤ c only (M_{cb} = M_{bc}ᵀ)
+    bi, ci = np.triu_indices(h)
+    m_upper = jnp.einsum("pin,pjn->nij", z[:, :, bi], z[:, :, ci])
+    m = jnp.zeros((h, h, n0, n0), z.dtype).at[bi, ci].set(m_upper).at[ci, bi].set(jnp.swapaxes(m_upper, 1, 2))
+    w = jnp.einsum("pia,p->ia", z, f.y_white)  # w_a = X_aᵀ r
     term1 = jnp.einsum("bcij,adij->abcd", m, m)
     mw = jnp.einsum("bcij,jd->bcid", m, w)  # (M_{bc} w_d)_i
     term2 = jnp.einsum("ic,daib->abcd", w, mw)  # w_cᵀ M_{da} w_b
@@ -179,15 +184,36 @@ def energy_hessian(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndar
     return (-term1 + term2 + term3).reshape(h * h, h * h)
 
 
+def energy_hessian(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> jnp.ndarray:
+    """∂²E/∂U₁∂U₁ as an (H_tot², H_tot²) matrix over row-major entries of U₁ (closed form above)."""
+    return energy_hessian_from(energy_factors(u1, arrays, temperature))
+
+
+def _entropy_derivatives(u: jnp.ndarray, hyper: Hyper, layout: Layout) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+    """(S_ent, ∂S_ent/∂U, ∂²S_ent/∂U²) over the flattened entries, by autodiff (small matrices only)."""
+    s, g = jax.value_and_grad(_entropy_flat)(u, hyper, layout)
+    h = jax.hessian(_entropy_flat)(u, hyper, layout, True)
+    return s, g, h
+
+
+def value_gradient_hessian_U(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout):
+    """(S, ∂S/∂U, ∂²S/∂U²) of the normalised action over the flattened entries of (U₁, …, U_L).
+
+    The energy's value, gradient and Hessian share one Cholesky factorisation and one triangular solve.
+    """
+    n_max = jnp.maximum(jnp.max(hyper.widths), hyper.width_readout)
+    s_ent, g_ent, h_ent = _entropy_derivatives(u, hyper, layout)
+    d1 = layout.dims[0]
+    u1 = u[: d1 * d1].reshape(d1, d1)
+    f = energy_factors(0.5 * (u1 + u1.T), arrays, hyper.temperature)
+    g = g_ent.at[: d1 * d1].add(energy_gradient_from(f).reshape(-1))
+    h = h_ent.at[: d1 * d1, : d1 * d1].add(energy_hessian_from(f))
+    return (f.value + s_ent) / n_max, g / n_max, h / n_max
+
+
 def hessian_U(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> jnp.ndarray:
     """Hessian of the normalised action over all entries of (U₁, …, U_L) (flattened)."""
-    n_max = jnp.maximum(jnp.max(hyper.widths), hyper.width_readout)
-    h_ent = jax.hessian(_entropy_flat)(u, hyper, layout, True)
-    d1 = layout.dims[0]
-    u1 = 0.5 * (u[: d1 * d1].reshape(d1, d1) + u[: d1 * d1].reshape(d1, d1).T)
-    h_e = energy_hessian(u1, arrays, hyper.temperature)
-    h_ent = h_ent.at[: d1 * d1, : d1 * d1].add(h_e)
-    return h_ent / n_max
+    return value_gradient_hessian_U(u, arrays, hyper, layout)[2]
 
 
 def gradient_U(U: Sequence[jnp.ndarray], arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -199,38 +225,67 @@ def gradient_U(U: Sequence[jnp.ndarray], arrays: ProblemArrays, hyper: Hyper, la
 # Newton (Levenberg–Marquardt damped, backtracking) in a compiled loop
 
 
+class _Derivs(NamedTuple):
+    """Everything Newton needs at one point θ."""
+
+    value: jnp.ndarray
+    g_u: jnp.ndarray
+    g_theta: jnp.ndarray
+    h_theta: jnp.ndarray
+    h_u: jnp.ndarray
+
+
 class _NewtonState(NamedTuple):
     theta: jnp.ndarray
-    value: jnp.ndarray
+    d: _Derivs  # derivatives at theta
     lam: jnp.ndarray
     it: jnp.ndarray
-    residual: jnp.ndarray
+    n_rejected: jnp.ndarray
     status: jnp.ndarray
 
+    @property
+    def value(self) -> jnp.ndarray:
+        return self.d.value
 
-def _theta_value_grad_hess(theta, arrays, hyper, layout):
+    @property
+    def residual(self) -> jnp.ndarray:
+        return jnp.max(jnp.abs(self.d.g_u))
+
+    @property
+    def h_u(self) -> jnp.ndarray:
+        return self.d.h_u
+
+
+def _theta_value_grad_hess(theta, arrays, hyper, layout) -> _Derivs:
+    """S, ∂S/∂U, ∂S/∂θ, ∂²S/∂θ² and ∂²S/∂U² at θ (chain rule through U = unpack(θ))."""
     U = unpack(theta, layout)
     u = flatten_U(U)
-    value, g_u = value_and_gradient_U(u, arrays, hyper, layout)
+    value, g_u, h_u = value_gradient_hessian_U(u, arrays, hyper, layout)
     jac = jax.jacfwd(lambda t: flatten_U(unpack(t, layout)))(theta)
     g_theta = jac.T @ g_u
-    h_u = hessian_U(u, arrays, hyper, layout)
     g_fixed = jax.lax.stop_gradient(g_u)
     h_curv = jax.hessian(lambda t: g_fixed @ flatten_U(unpack(t, layout)))(theta)
     h_theta = jac.T @ h_u @ jac + h_curv
-    return value, g_u, g_theta, 0.5 * (h_theta + h_theta.T)
+    return _Derivs(value, g_u, g_theta, 0.5 * (h_theta + h_theta.T), h_u)
 
 
-def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps):
-    def value_at(theta):
-        return _action_flat(flatten_U(unpack(theta, layout)), arrays, hyper, layout)
+def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _NewtonState:
+    """Levenberg–Marquardt-damped Newton on θ, one derivative evaluation per iteration.
+
+    Each iteration solves (∂²S/∂θ² + λ I) δ = −∂S/∂θ (λ the smallest value, from the current one
+    upwards, that makes the matrix positive definite) and evaluates S and its derivatives at θ + δ.
+    The step is accepted if S decreases sufficiently (Armijo, with a round-off slack); then λ is
+    divided by 4 (set to 0 once negligible). Otherwise θ stays and λ is multiplied by 10. Near the
+    minimum every full Newton step is accepted, so convergence is quadratic and no separate
+    line-search evaluation is spent.
+    """
+    derivs = functools.partial(_theta_value_grad_hess, arrays=arrays, hyper=hyper, layout=layout)
 
     def body(state: _NewtonState) -> _NewtonState:
-        value, g_u, g_theta, h_theta = _theta_value_grad_hess(state.theta, arrays, hyper, layout)
-        residual = jnp.max(jnp.abs(g_u))
-        n = g_theta.shape[0]
+        d = state.d
+        n = d.g_theta.shape[0]
         eye = jnp.eye(n)
-        scale = jnp.maximum(jnp.max(jnp.abs(jnp.diagonal(h_theta))), 1e-12)
+        scale = jnp.maximum(jnp.max(jnp.abs(jnp.diagonal(d.h_theta))), 1e-12)
 
         # smallest λ (from the current one upwards) that makes H + λ I positive definite
         def chol_cond(c):
@@ -240,51 +295,40 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps):
         def chol_body(c):
             lam, _, k = c
             lam = jnp.where(lam == 0, 1e-10 * scale, lam * 10.0)
-            return lam, jnp.linalg.cholesky(h_theta + lam * eye), k + 1
+            return lam, jnp.linalg.cholesky(d.h_theta + lam * eye), k + 1
 
-        lam0 = state.lam
-        chol0 = jnp.linalg.cholesky(h_theta + lam0 * eye)
-        lam, chol, _ = jax.lax.while_loop(chol_cond, chol_body, (lam0, chol0, 0))
-        step = -jsl.cho_solve((chol, True), g_theta)
-        slope = g_theta @ step
-
-        def ls_cond(c):
-            t, v, k = c
-            bad = jnp.logical_or(~jnp.isfinite(v), v > value + 1e-4 * t * slope + 1e-13 * jnp.abs(value))  # slack: round-off near the minimum
-            return jnp.logical_and(bad, k < 40)
-
-        def ls_body(c):
-            t, _, k = c
-            t = 0.5 * t
-            return t, value_at(state.theta + t * step), k + 1
-
-        v1 = value_at(state.theta + step)
-        t, v_new, k_ls = jax.lax.while_loop(ls_cond, ls_body, (jnp.asarray(1.0), v1, 0))
-        accepted = jnp.logical_and(jnp.isfinite(v_new), k_ls < 40)
-        theta = jnp.where(accepted, state.theta + t * step, state.theta)
-        lam_next = jnp.where(accepted, jnp.where(k_ls == 0, lam / 4.0, lam), jnp.where(lam == 0, 1e-6 * scale, lam * 10.0))
+        chol0 = jnp.linalg.cholesky(d.h_theta + state.lam * eye)
+        lam, chol, _ = jax.lax.while_loop(chol_cond, chol_body, (state.lam, chol0, 0))
+        step = -jsl.cho_solve((chol, True), d.g_theta)
+        slope = d.g_theta @ step
+        trial = derivs(state.theta + step)
+        ok = jnp.isfinite(trial.value) & jnp.all(jnp.isfinite(trial.g_u)) & jnp.all(jnp.isfinite(trial.h_theta))
+        accepted = ok & (trial.value <= d.value + 1e-4 * slope + 1e-13 * jnp.abs(d.value))  # slack: round-off near the minimum
+        theta = jnp.where(accepted, state.theta + step, state.theta)
+        d_next = jax.tree_util.tree_map(lambda new, old: jnp.where(accepted, new, old), trial, d)
+        lam_next = jnp.where(accepted, lam / 4.0, jnp.where(lam == 0, 1e-6 * scale, lam * 10.0))
         lam_next = jnp.where(lam_next < 1e-14 * scale, 0.0, lam_next)
-        new_value = jnp.where(accepted, v_new, value)
-        status = jnp.where(~jnp.isfinite(value) | ~jnp.all(jnp.isfinite(g_u)), _NONFINITE, _RUNNING)
-        status = jnp.where(residual <= tol, _CONVERGED, status)
+        residual = jnp.max(jnp.abs(d_next.g_u))
+        status = jnp.where(residual <= tol, _CONVERGED, _RUNNING)
         status = jnp.where(lam_next > 1e20 * scale, _DIVERGED, status)
-        # the converged iterate is the one the residual was measured at: keep it
-        theta = jnp.where(status == _CONVERGED, state.theta, theta)
-        new_value = jnp.where(status == _CONVERGED, value, new_value)
-        return _NewtonState(theta, new_value, lam_next, state.it + 1, residual, status)
+        return _NewtonState(theta, d_next, lam_next, state.it + 1, state.n_rejected + (~accepted).astype(jnp.int32), status)
 
     def cond(state: _NewtonState):
         return jnp.logical_and(state.status == _RUNNING, state.it < max_steps)
 
-    init = _NewtonState(theta0, jnp.asarray(jnp.inf), jnp.asarray(0.0), jnp.asarray(0), jnp.asarray(jnp.inf), jnp.asarray(_RUNNING))
+    d0 = derivs(theta0)
+    finite0 = jnp.isfinite(d0.value) & jnp.all(jnp.isfinite(d0.g_u)) & jnp.all(jnp.isfinite(d0.h_theta))
+    status0 = jnp.where(~finite0, _NONFINITE, jnp.where(jnp.max(jnp.abs(d0.g_u)) <= tol, _CONVERGED, _RUNNING))
+    init = _NewtonState(theta0, d0, jnp.asarray(0.0), jnp.asarray(0), jnp.asarray(0), status0)
     final = jax.lax.while_loop(cond, body, init)
     status = jnp.where(final.status == _RUNNING, _MAX_STEPS, final.status)
     return final._replace(status=status)
 
 
 @functools.partial(jax.jit, static_argnames=("layout",))
-def _newton_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps):
-    return _newton_loop(theta0, arrays, hyper, layout, tol, max_steps)
+def _newton_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps, basis):
+    final = _newton_loop(theta0, arrays, hyper, layout, tol, max_steps)
+    return final, newton_summary(final, basis)
 
 
 # ------------------------------------------------------------------------------------------
@@ -334,15 +378,24 @@ def _adam_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps, learning_ra
 # diagnostics and the public entry point
 
 
-@functools.partial(jax.jit, static_argnames=("layout",))
-def _diagnostics(theta, arrays, hyper, layout: Layout, basis):
-    U = unpack(theta, layout)
-    u = flatten_U(U)
-    value, g_u = value_and_gradient_U(u, arrays, hyper, layout)
-    h_u = hessian_U(u, arrays, hyper, layout)
+def _hessian_extremes(h_u: jnp.ndarray, basis: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Smallest and largest eigenvalue of the Hessian over the independent entries of the U_ℓ."""
     h_sym = basis.T @ h_u @ basis
     eig = jnp.linalg.eigvalsh(0.5 * (h_sym + h_sym.T))
-    return value, jnp.max(jnp.abs(g_u)), eig[0], eig[-1]
+    return eig[0], eig[-1]
+
+
+@functools.partial(jax.jit, static_argnames=("layout",))
+def _diagnostics(theta, arrays, hyper, layout: Layout, basis):
+    u = flatten_U(unpack(theta, layout))
+    value, g_u, h_u = value_gradient_hessian_U(u, arrays, hyper, layout)
+    return (value, jnp.max(jnp.abs(g_u))) + _hessian_extremes(h_u, basis)
+
+
+def newton_summary(final: _NewtonState, basis: jnp.ndarray) -> jnp.ndarray:
+    """(S, residual, λ_min, λ_max) at a converged Newton iterate, from the loop's last derivatives."""
+    eig_min, eig_max = _hessian_extremes(final.h_u, basis)
+    return jnp.stack([final.value, final.residual, eig_min, eig_max])
 
 
 def _initial_theta(problem: PathsProblem, init: Any, layout: Layout) -> jnp.ndarray:
@@ -370,11 +423,17 @@ def _initial_theta(problem: PathsProblem, init: Any, layout: Layout) -> jnp.ndar
 
 
 def finish(theta: jnp.ndarray, problem: PathsProblem, layout: Layout, *, status: int, iterations: int,
-           solver: str, wall: float, extra: dict | None = None, tol: float) -> Solution[OrderParameters]:
-    """Turn a final θ into a :class:`Solution` with the residual and Hessian diagnostics."""
+           solver: str, wall: float, extra: dict | None = None, tol: float,
+           known: Any = None) -> Solution[OrderParameters]:
+    """Turn a final θ into a :class:`Solution` with the residual and Hessian diagnostics.
+
+    ``known`` = (S, residual, λ_min, λ_max) already evaluated at θ by the solver (Newton's last
+    iteration, :func:`newton_summary`); otherwise they are evaluated here.
+    """
     hyper = problem.model.hyper()
-    basis = jnp.asarray(symmetric_basis(layout))
-    value, residual, eig_min, eig_max = (float(v) for v in _diagnostics(theta, problem.arrays, hyper, layout, basis))
+    if known is None:
+        known = _diagnostics(theta, problem.arrays, hyper, layout, symmetric_basis_jnp(layout))
+    value, residual, eig_min, eig_max = (float(v) for v in np.asarray(known))
     U = unpack(theta, layout)
     result = _CODE_TO_RESULT[int(status)]
     finite = all(math.isfinite(v) for v in (value, residual)) and bool(jnp.all(jnp.isfinite(theta)))
@@ -420,10 +479,13 @@ def solve(problem: PathsProblem, *, solver: SolverName = "newton", max_steps: in
     t0 = time.perf_counter()
     if solver == "newton":
         steps = 200 if max_steps is None else int(max_steps)
-        final = _newton_jit(theta0, problem.arrays, hyper, layout, tol, steps)
+        final, summary = _newton_jit(theta0, problem.arrays, hyper, layout, tol, steps, symmetric_basis_jnp(layout))
         jax.block_until_ready(final.theta)
-        sol = finish(final.theta, problem, layout, status=int(final.status), iterations=int(final.it), solver="newton",
-                     wall=time.perf_counter() - t0, extra={"lm_damping": float(final.lam)}, tol=tol)
+        status = int(final.status)
+        known = summary if status == _CONVERGED else None
+        sol = finish(final.theta, problem, layout, status=status, iterations=int(final.it), solver="newton",
+                     wall=time.perf_counter() - t0, tol=tol, known=known,
+                     extra={"lm_damping": float(final.lam), "rejected_steps": int(final.n_rejected)})
     elif solver == "adam":
         steps = 200_000 if max_steps is None else int(max_steps)
         target = -jnp.inf if target_action is None else float(target_action)

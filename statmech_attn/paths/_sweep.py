@@ -18,11 +18,11 @@ import numpy as np
 from .._solution import Solution
 from ..errors import InputError
 from ._action import OrderParameters, PathsProblem
-from ._solve import _CONVERGED, Layout, _initial_theta, _newton_loop, finish, layout_of
+from ._solve import _CONVERGED, Layout, _initial_theta, _newton_loop, finish, layout_of, newton_summary, symmetric_basis_jnp
 
 
 @functools.partial(jax.jit, static_argnames=("layout",))
-def _sweep_jit(theta0, arrays, hyper0, layout: Layout, alphas, n_train, tol, max_steps):
+def _sweep_jit(theta0, arrays, hyper0, layout: Layout, alphas, n_train, tol, max_steps, basis):
     n_max0 = jnp.maximum(jnp.max(hyper0.widths), hyper0.width_readout)
 
     def step(theta, alpha):
@@ -30,7 +30,7 @@ def _sweep_jit(theta0, arrays, hyper0, layout: Layout, alphas, n_train, tol, max
         hyper = hyper0._replace(widths=hyper0.widths * factor, width_readout=hyper0.width_readout * factor)
         final = _newton_loop(theta, arrays, hyper, layout, tol, max_steps)
         carry = jnp.where(final.status == _CONVERGED, final.theta, theta)
-        return carry, (final.theta, final.status, final.it)
+        return carry, (final.theta, final.status, final.it, newton_summary(final, basis))
 
     _, outs = jax.lax.scan(step, theta0, alphas)
     return outs
@@ -54,13 +54,15 @@ def sweep(problem: PathsProblem, alphas: Sequence[float], *, tol: float = 1e-10,
     order = np.argsort(a, kind="stable")
     theta0 = _initial_theta(problem, init, layout)
     t0 = time.perf_counter()
-    thetas, status, its = _sweep_jit(theta0, problem.arrays, problem.model.hyper(), layout, jnp.asarray(a[order]),
-                                     float(problem.n_train), float(tol), int(max_steps))
+    thetas, status, its, summaries = _sweep_jit(theta0, problem.arrays, problem.model.hyper(), layout, jnp.asarray(a[order]),
+                                                float(problem.n_train), float(tol), int(max_steps), symmetric_basis_jnp(layout))
     jax.block_until_ready(thetas)
+    thetas, status, its, summaries = (np.asarray(v) for v in (thetas, status, its, summaries))
     wall = time.perf_counter() - t0
     out: list[Solution | None] = [None] * a.size
     for k, idx in enumerate(order):
         pr = problem.with_alpha(float(a[idx]))
+        known = summaries[k] if int(status[k]) == _CONVERGED else None
         out[idx] = finish(thetas[k], pr, layout, status=int(status[k]), iterations=int(its[k]), solver="newton",
-                          wall=wall / a.size, tol=tol, extra={"sweep_wall_time_s": wall})
+                          wall=wall / a.size, tol=tol, extra={"sweep_wall_time_s": wall}, known=known)
     return out  # type: ignore[return-value]
