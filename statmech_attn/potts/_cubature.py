@@ -20,7 +20,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.special import ndtri
 from scipy.stats import qmc
 
-__all__ = ["GaussRule", "gauss_hermite_product", "sobol_normal", "gaussian_rule"]
+__all__ = ["GaussRule", "gauss_hermite_product", "sobol_normal", "gaussian_rule", "largest_product_order"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -77,3 +77,12 @@ def gaussian_rule(n: int, r: int, *, max_nodes: int = 40_000, seed: int = 0) -> 
         if rule.size <= max_nodes:
             return rule
     return sobol_normal(max_nodes, r, seed=seed)
+
+
+def largest_product_order(r: int, max_nodes: int, n_max: int) -> int:
+    """The largest n ≤ ``n_max`` (at least 2) whose pruned product rule in r dimensions has at most
+    ``max_nodes`` nodes."""
+    n = max(2, n_max)
+    while n > 2 and (n ** r > 4 * max_nodes or gauss_hermite_product(n, r).size > max_nodes):
+        n -= 1
+    return n

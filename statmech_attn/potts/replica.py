@@ -33,7 +33,7 @@ from jax.scipy.special import logsumexp
 
 from .._solution import Result, Solution, SolverError
 from ..errors import InputError
-from ._cubature import GaussRule, gaussian_rule
+from ._cubature import GaussRule, gaussian_rule, largest_product_order
 
 __all__ = [
     "ReplicaSetting",
@@ -79,10 +79,14 @@ class ReplicaSetting:
         teacher_norm: ρ = ‖w*‖²/N > 0.
         ridge: λ > 0.
         cubature_order: n, Gauss–Hermite nodes per dimension of range(Σ) for ξ.
-        cubature_order_teacher: nodes per dimension for the teacher noise ζ (default n).
-        max_nodes: a product rule with more nodes (after pruning) than this is replaced by a fixed
-            scrambled Sobol set of this size (quasi-Monte Carlo; in practice for rank r ≥ 3 with n ≳ 14:
-            the teacher expectation costs K_ξ·K_ζ softmax evaluations, so both rules are capped).
+        cubature_order_teacher: nodes per dimension for the teacher noise ζ; default: the largest
+            order ≤ n whose product rule has at most ``max_teacher_nodes`` nodes (= n for rank ≤ 2
+            and n ≤ 40; 10 for rank 3).  The teacher expectation costs K_ξ·K_ζ softmax evaluations,
+            and its integrand (noise variance ρ − m²/q ≤ ρ) does not sharpen as q grows.
+        max_nodes: a product Gauss–Hermite rule with more nodes (after pruning) than this is replaced
+            by a fixed scrambled Sobol set of this size (quasi-Monte Carlo, the large-C fallback: rank 3
+            keeps the product rule up to n = 33, rank 4 up to n = 11).
+        max_teacher_nodes: node budget of the default teacher rule (see ``cubature_order_teacher``).
     """
 
     colour_covariance: np.ndarray
@@ -90,7 +94,8 @@ class ReplicaSetting:
     ridge: float = 0.1
     cubature_order: int = 24
     cubature_order_teacher: int | None = None
-    max_nodes: int = 2_048
+    max_nodes: int = 16_384
+    max_teacher_nodes: int = 1_024
 
     def __post_init__(self) -> None:
         S = np.asarray(self.colour_covariance, dtype=np.float64)
@@ -131,10 +136,12 @@ class ReplicaSetting:
         """C."""
         return int(self.colour_covariance.shape[0])
 
-    @property
+    @functools.cached_property
     def teacher_order(self) -> int:
-        """Nodes per dimension for ζ."""
-        return self.cubature_order if self.cubature_order_teacher is None else self.cubature_order_teacher
+        """Nodes per dimension for ζ (``cubature_order_teacher``, or the default of the class docstring)."""
+        if self.cubature_order_teacher is not None:
+            return self.cubature_order_teacher
+        return largest_product_order(self.rank, self.max_teacher_nodes, self.cubature_order)
 
     @functools.cached_property
     def range_basis(self) -> np.ndarray:
@@ -711,6 +718,7 @@ def solve(setting: ReplicaSetting, alpha: float, *, solver: str = "newton", init
         x2 = _solve_point(jnp.asarray(x), jnp.asarray(float(alpha)), geo, _nodes(rx2, rz2), jnp.asarray(tol),
                           jnp.asarray(max_steps), jnp.asarray(damping), solver)[0]
         stats["cubature_order_check"] = n2
+        stats["cubature_check_rule"] = rx2.kind
         stats["cubature_change"] = float(np.max(np.abs(np.asarray(x2) - x) / np.abs(x)))
     value = ReplicaState(*(float(v) for v in x), *(float(v) for v in np.asarray(hats)))
     sol = Solution(value, result, res_f, k_i, float(obs["free_energy"]), stats)
