@@ -258,13 +258,19 @@ def replica(config: ConfigArg,
 
 @app.command()
 def validate(config: ConfigArg, out: OutOpt = None, as_json: JsonOpt = False, force: ForceOpt = False,
-             sets: SetOpt = None) -> None:
-    """Replica theory vs finite-size teacher–student ERM ([replica], [validate]; theory §7.9); exit 1 if |z| ≥ 3."""
+             sets: SetOpt = None, resume: ResumeOpt = False, scheduler: SchedulerOpt = None) -> None:
+    """Replica theory vs finite-size ERM or the MLM-trained layer ([replica], [validate]; §7.9); exit 1 if |z| ≥ 3.
+
+    One task per (N, α, seed) on --scheduler serial | local[:N] | tcp://HOST:PORT; --resume computes only
+    missing points."""
+    import functools
+
     from ._replica_cli import validate_compute
     from .config import PottsConfig
 
-    execute("potts", "validate", config, PottsConfig, validate_compute, out=out, as_json=as_json, force=force,
-            sets=sets)
+    execute("potts", "validate", config, PottsConfig,
+            functools.partial(validate_compute, out=out, resume=resume, scheduler=scheduler), out=out,
+            as_json=as_json, force=force, resume=resume, sets=sets)
 
 
 def _replica_plot(record: dict[str, Any], arrays: dict[str, Any]) -> Sequence[tuple[Any, str]]:

@@ -216,7 +216,13 @@ class ReplicaConfig:
 
 @dataclasses.dataclass(frozen=True)
 class ValidateConfig:
-    """[validate]: theory against finite simulations (§7.9) or training on Potts samples (§4–6)."""
+    """[validate]: the replica theory (§7) against finite-size simulations, one grid point per (N, α, seed).
+
+    ``target = "replica"``: the ERM (10) at size N (§7.9, ``mode`` gauss | discrete contexts);
+    ``target = "train"``: the factored-attention layer (linear attention, V = U fixed, one head) trained
+    by MLM (6) on sequences of the star Potts model whose site-0 conditional is the teacher of §7.1,
+    read off through the map of §7.1 (``contexts``; issue 7).  ``sizes`` are N (L = N + 1 sites) in both.
+    """
 
     target: Literal["replica", "train"] = field("replica")
     sizes: tuple[int, ...] = field((100, 200, 400), check=_all_ints_at_least(1))
@@ -224,6 +230,9 @@ class ValidateConfig:
     mode: Literal["gauss", "discrete"] = field("gauss")
     edge_tol: float = field(1e-12, check=nonnegative)
     n_test: int = field(4000, check=at_least(1), doc="fresh test contexts per seed (replica validation, issue 7)")
+    contexts: Literal["independent", "potts"] = field(
+        "independent", doc="target = 'train': context colours independent uniform (exact map of §7.1) or whole "
+                           "sequences of the star Potts model by Gibbs sampling ([sampler]; approximate map)")
 
     def __post_init__(self) -> None:
         if len(self.sizes) == 0:

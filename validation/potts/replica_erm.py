@@ -29,7 +29,8 @@ from jax.scipy.linalg import cho_factor, cho_solve
 from statmech_attn.errors import InputError
 from statmech_attn.potts.replica import ReplicaSetting
 
-__all__ = ["ERMProblem", "sample_data", "fit_ridge_ce", "simulate_seeds", "simulate", "compare", "COMPARED"]
+__all__ = ["ERMProblem", "sample_data", "fit_ridge_ce", "simulate_seeds", "erm_point", "summarise", "simulate",
+           "compare", "COMPARED", "SIM_KEYS"]
 
 COMPARED = ("m", "q", "test_ce", "kl", "eps_w")
 SIM_KEYS = ("m", "q", "test_ce", "kl", "cond_entropy", "eps_w", "cosine", "train_loss")
@@ -175,6 +176,32 @@ def simulate_seeds(problem: ERMProblem, alpha: float, N: int, seeds: Sequence[in
     return {k: np.asarray(v) for k, v in out.items()}
 
 
+def erm_point(problem: ERMProblem, alpha: float, N: int, seed: int, *, mode: str = "gauss", n_test: int = 4000,
+              gtol: float = 1e-8) -> dict[str, float]:
+    """The observables of one seed at (α, N) (a task of the validation grid): :func:`simulate_seeds` with one seed."""
+    per = simulate_seeds(problem, float(alpha), int(N), [int(seed)], mode=mode, n_test=n_test, gtol=gtol)
+    return {k: (int(v[0]) if k == "newton_steps" else float(v[0])) for k, v in per.items()}
+
+
+def summarise(size: int, alpha: float, per_seed: Mapping[str, Sequence[float]]) -> dict[str, Any]:
+    """Mean and standard error (ddof 1, over seeds) of every observable at one (N, α).
+
+    ``per_seed`` maps each key of :data:`SIM_KEYS` (and ``grad_norm``, optionally ``newton_steps``
+    or ``lbfgs_steps``) to its per-seed values.
+    """
+    n = len(per_seed["m"])
+    rec: dict[str, Any] = {"size": int(size), "alpha": float(alpha), "samples": max(1, int(round(alpha * size))),
+                           "seeds": n,
+                           "mean": {k: float(np.mean(per_seed[k])) for k in SIM_KEYS},
+                           "se": {k: (float(np.std(per_seed[k], ddof=1) / math.sqrt(n)) if n > 1 else float("nan"))
+                                  for k in SIM_KEYS},
+                           "grad_norm_max": float(np.max(per_seed["grad_norm"]))}
+    for k in ("newton_steps", "lbfgs_steps"):
+        if k in per_seed:
+            rec[f"{k}_max"] = int(np.max(per_seed[k]))
+    return rec
+
+
 def simulate(problem: ERMProblem, alphas: Sequence[float], sizes: Sequence[int], seeds: Sequence[int], *,
              mode: str = "gauss", n_test: int = 4000, gtol: float = 1e-8) -> list[dict[str, Any]]:
     """Mean and standard error (ddof 1, over seeds) of every observable, one record per (N, α)."""
@@ -182,14 +209,7 @@ def simulate(problem: ERMProblem, alphas: Sequence[float], sizes: Sequence[int],
     for N in sizes:
         for a in alphas:
             per = simulate_seeds(problem, float(a), int(N), seeds, mode=mode, n_test=n_test, gtol=gtol)
-            n = len(seeds)
-            rec: dict[str, Any] = {"size": int(N), "alpha": float(a), "samples": max(1, int(round(a * N))),
-                                   "mean": {k: float(np.mean(per[k])) for k in SIM_KEYS},
-                                   "se": {k: (float(np.std(per[k], ddof=1) / math.sqrt(n)) if n > 1 else float("nan"))
-                                          for k in SIM_KEYS},
-                                   "grad_norm_max": float(np.max(per["grad_norm"])),
-                                   "newton_steps_max": int(np.max(per["newton_steps"]))}
-            out.append(rec)
+            out.append(summarise(int(N), float(a), per))
     return out
 
 
