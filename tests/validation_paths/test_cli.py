@@ -40,7 +40,16 @@ def test_quick_validate_writes_a_complete_report(quick_run):
         mix = p["mixing"]
         assert mix["mixed"] == (mix["max_rhat"] <= 1.01 and mix["min_ess"] >= 200)
         assert p["nuts"]["divergences"] >= 0 and "gd" in p
-    assert len(report["n_scaling"]) == 1
+        # Langevin (quick: at N = 8 only) with its settings, statistics and the comparison with NUTS
+        assert ("langevin" in p) == (p["width"] <= 8)
+        if "langevin" in p:
+            lg = p["langevin"]
+            assert lg["eta"] == pytest.approx(lg["step_size"] / p["n_train"])
+            assert lg["draws_per_chain"] == (lg["num_steps"] - lg["burn_in"]) // lg["thin"]
+            assert set(lg["comparisons"]) == set(p["comparisons"]) and set(lg["vs_nuts"]["max_z"]) == set(p["comparisons"])
+    assert len(report["n_scaling"]) == 1 and report["grid"]["computed"] == 2
+    assert sorted(f.name for f in (out / "points").glob("*.json")) == [
+        "_grid.json", "alpha=1.0_width=16_seed=0.json", "alpha=1.0_width=8_seed=0.json"]
     assert (out / "predictor_alpha1_N16.png").stat().st_size > 0
 
 

@@ -16,6 +16,12 @@ with k = ``tolerance_sigmas``, SE the Monte-Carlo standard error (sd/√ESS), c 
 corrections the saddle point neglects) and scale the RMS of the theory values of that statistic.  A point whose compared statistics have split R-hat >
 ``rhat_max`` or ESS < ``ess_min`` is flagged ``mixed: false`` and not used.
 
+Every (α, N, seed) point is one task of the grid layer (:func:`statmech_attn.compute.run_grid`):
+serial or on dask workers, one file per point (``DIR/points/*.json``), resumable; the report is
+assembled from those files.  The GP-limit check is a second one-point grid (``DIR/gp_limit/``).
+The random seeds of a point are a hash of (config seed, seed coordinate, α, N) (:func:`point_seed`),
+so extending a grid does not change the points already computed.
+
 Discrepancy of a statistic at width N: D = RMS(simulation − theory)/scale, and the noise-corrected
 D_c = √max(0, mean[(simulation − theory)² − SE²])/scale.  N-scaling: least-squares fits of
 D_c = c₀ + c₁/N and of ln D_c against ln N (slope −1 expected).
@@ -24,8 +30,11 @@ D_c = c₀ + c₁/N and of ln D_c against ln N (slope −1 expected).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import time
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -43,11 +52,18 @@ __all__ = [
     "validate_point",
     "n_scaling",
     "gp_limit_check",
+    "gp_verdict",
     "theory_curve",
+    "point_seed",
+    "ValidateContext",
+    "validate_task",
+    "gp_task",
     "validate",
 ]
 
 STAT_ORDER = ("U", "U_a", "f_mean", "f_var", "test_error")
+#: [validate] keys that are grid axes (may change on --resume) or used only when assembling the report
+GRID_KEYS = ("widths", "alphas", "seeds", "theory_curve_points", "require_shrinking")
 
 
 def even_examples(alpha: float, width: int) -> int:
@@ -170,15 +186,34 @@ def validate_point(model: Any, data: Any, vcfg: ValidateConfig, seed: int, *, al
             m = gd["draws"]["f_mean"][0]
             point["gd"]["test_error"] = float(np.mean((y_test[None] - m) ** 2))
             point["gd"]["accuracy"] = float(np.mean(np.sign(m) == np.sign(y_test[None])))
-    if vcfg.langevin.enabled:
+    if vcfg.langevin.enabled and width <= vcfg.langevin.max_width:
         lc = vcfg.langevin
         lg = run_langevin(model, sdata, step_size=lc.step_size, num_steps=lc.num_steps, burn_in=lc.burn_in, thin=lc.thin,
                           num_chains=lc.num_chains, seed=seed + 2)
         lest = _estimates(lg["draws"], y_test)
         lcomp = _compare_all(theory, lest, width, vcfg)
-        point["langevin"] = {"seconds": lg["seconds"], "eta": lg["eta"], "comparisons": lcomp,
-                             "mixing": smp.mixing(lest, list(lcomp), vcfg.rhat_max, vcfg.ess_min)}
+        point["langevin"] = {
+            "seconds": lg["seconds"], "eta": lg["eta"], "step_size": lc.step_size, "num_steps": lc.num_steps,
+            "burn_in": lc.burn_in, "thin": lc.thin, "num_chains": lc.num_chains,
+            "draws_per_chain": (lc.num_steps - lc.burn_in) // lc.thin,
+            "comparisons": lcomp, "mixing": smp.mixing(lest, list(lcomp), vcfg.rhat_max, vcfg.ess_min),
+            "vs_nuts": langevin_vs_nuts(lest, est, vcfg.tolerance_sigmas),
+        }
     return point
+
+
+def langevin_vs_nuts(lang: Mapping[str, smp.Estimate], nuts: Mapping[str, smp.Estimate],
+                     tolerance_sigmas: float) -> dict[str, Any]:
+    """Langevin against NUTS (the same posterior): max_entries |m_L − m_N| / √(SE_L² + SE_N²) per
+    statistic, and whether every one is ≤ ``tolerance_sigmas``."""
+    out: dict[str, Any] = {}
+    for k in lang:
+        if k in nuts:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = float(np.max(np.abs(lang[k].mean - nuts[k].mean) / np.hypot(lang[k].se, nuts[k].se)))
+            out[k] = z if math.isfinite(z) else 1e300
+    return {"max_z": out, "tolerance_sigmas": tolerance_sigmas,
+            "agree": bool(all(z <= tolerance_sigmas for z in out.values()))}
 
 
 def _fit(widths: np.ndarray, d: np.ndarray) -> dict[str, Any]:
@@ -294,39 +329,115 @@ def theory_curve(base_model: Any, make_data: Callable[[int, int], Any], alphas: 
     return {"width": width, "alpha": np.asarray(used), "test_error": np.asarray(te), "gp_test_error": np.asarray(gte)}
 
 
-def validate(base_model: Any, make_data: Callable[[int, int], Any], vcfg: ValidateConfig, seed: int) -> dict[str, Any]:
-    """The whole validation: every (α, N) point, N-scaling per α, the GP-limit check, the theory curve.
+def point_seed(base_seed: int, seed: int, alpha: float, width: int) -> int:
+    """Seed of one grid point: a hash of (config seed, seed coordinate, α, N), in [0, 2³¹).
 
-    ``make_data(P, n_test)`` returns a ``PathsData`` with P training and ``n_test`` test examples.
+    Independent of the point's position in the grid, so a grid extended on ``--resume`` computes
+    its new points with the seeds a fresh run would use and leaves the old ones valid."""
+    text = json.dumps([int(base_seed), int(seed), float(alpha), int(width)])
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) % (2 ** 31)
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidateContext:
+    """What every validation task needs (sent once to each dask worker): the base model (a
+    PathsModel; widths are set per point), ``make_data(P, n_test)`` (picklable), the effective
+    [validate] settings and the config seed."""
+
+    base_model: Any
+    make_data: Callable[[int, int], Any]
+    vcfg: ValidateConfig
+    seed: int
+
+
+def validate_task(ctx: ValidateContext, points: Sequence[Mapping[str, Any]], seed: int) -> list[Any]:
+    """Grid task: :func:`validate_point` at each (α, N, seed) point; the record JSON-ready."""
+    from statmech_attn.compute import PointOutput
+    from statmech_attn.io import to_jsonable
+
+    out = []
+    for p in points:
+        alpha, width = float(p["alpha"]), int(p["width"])
+        data = ctx.make_data(even_examples(alpha, width), ctx.vcfg.n_test)
+        rec = validate_point(paths_model(ctx.base_model, width), data, ctx.vcfg,
+                             point_seed(ctx.seed, int(p["seed"]), alpha, width), alpha=alpha, width=width)
+        rec["seed"] = int(p["seed"])
+        out.append(PointOutput(to_jsonable(rec, nonfinite="null"), ok=bool(rec["theory"]["converged"])))
+    return out
+
+
+def gp_task(ctx: ValidateContext, points: Sequence[Mapping[str, Any]], seed: int) -> list[Any]:
+    """Grid task of the GP-limit check (one point, ``gp_width``)."""
+    from statmech_attn.compute import PointOutput
+    from statmech_attn.io import to_jsonable
+
+    v = ctx.vcfg
+    g = gp_limit_check(ctx.base_model, ctx.make_data, v,
+                       point_seed(ctx.seed, seed, v.gp_n_train / v.gp_width, v.gp_width))
+    return [PointOutput(to_jsonable(g, nonfinite="null"), ok=g["theory_converged"]) for _ in points]
+
+
+def _failed_point(rec: Any) -> dict[str, Any]:
+    """The record of a point whose task raised: marked not used, not passed, with the error."""
+    return {"alpha": float(rec.point["alpha"]), "width": int(rec.point["width"]), "seed": int(rec.point["seed"]),
+            "used": False, "passed": False, "error": rec.error or str(rec.record.get("result", "error")),
+            "comparisons": {}, "mixing": {"mixed": False}}
+
+
+def validate(base_model: Any, make_data: Callable[[int, int], Any], vcfg: ValidateConfig, seed: int, *,
+             out: str | Path | None = None, resume: bool = False, scheduler: Any = None, identity: Any = None,
+             ) -> dict[str, Any]:
+    """The whole validation: every (α, N, seed) point, N-scaling per (α, seed), the GP-limit check,
+    the theory curve.
+
+    ``make_data(P, n_test)`` returns a ``PathsData`` with P training and ``n_test`` test examples
+    (picklable for dask schedulers).  The points run through :func:`statmech_attn.compute.run_grid`
+    (``scheduler``: ``serial`` (default), ``local[:N]``, ``tcp://…``; ``out``: run directory, one file
+    per point; ``resume``: compute only missing points, refusing a changed ``identity``).
     ``passed``: every point mixed and passed (and the GP check when enabled, and the discrepancy
     shrinking with N when ``require_shrinking``).
     """
+    from statmech_attn.compute import Grid, run_grid
+
     t0 = time.perf_counter()
     check_wishart_widths(base_model, vcfg)
-    points, scaling = [], []
-    for ia, alpha in enumerate(vcfg.alphas):
-        pts = []
-        for iw, width in enumerate(vcfg.widths):
-            data = make_data(even_examples(alpha, width), vcfg.n_test)
-            pts.append(validate_point(paths_model(base_model, width), data, vcfg, seed + 1000 * ia + 10 * iw,
-                                      alpha=float(alpha), width=int(width)))
-        points.extend(pts)
-        scaling.append({"alpha": float(alpha), **n_scaling(pts)})
+    if identity is None:
+        identity = {"model": dataclasses.asdict(base_model), "seed": seed,
+                    "validate": {k: v for k, v in dataclasses.asdict(vcfg).items() if k not in GRID_KEYS}}
+    ctx = ValidateContext(base_model, make_data, vcfg, int(seed))
+    grid = Grid.of(alpha=[float(a) for a in vcfg.alphas], width=[int(w) for w in vcfg.widths],
+                   seed=[int(s) for s in vcfg.seeds])
+    res = run_grid(validate_task, ctx, grid, out=out, resume=resume, identity=identity, scheduler=scheduler,
+                   seed=seed, description="paths validate")
+    points = [dict(r.record) if r.error is None and "comparisons" in r.record else _failed_point(r) for r in res.points]
+    scaling = []
+    for alpha in vcfg.alphas:
+        for s in vcfg.seeds:
+            pts = [p for p in points if p["alpha"] == float(alpha) and p["seed"] == int(s)]
+            scaling.append({"alpha": float(alpha), "seed": int(s), **n_scaling(pts)})
     report: dict[str, Any] = {"points": points, "n_scaling": scaling}
+    grid_info = {"scheduler": res.scheduler, "points": len(points), "computed": res.computed, "tasks_run": res.tasks_run,
+                 "failed": [p for p in (r.key for r in res.points if r.error is not None)]}
     if vcfg.gp_width:
-        report["gp_limit"] = gp_limit_check(base_model, make_data, vcfg, seed)
+        g = run_grid(gp_task, ctx, Grid.of(gp_width=[int(vcfg.gp_width)]), out=None if out is None else Path(out) / "gp_limit",
+                     resume=resume, identity=identity, scheduler=scheduler, seed=seed, description="GP-limit check")
+        rec = g.points[0]
+        report["gp_limit"] = dict(rec.record) if rec.error is None and "comparisons" in rec.record else {
+            "width": vcfg.gp_width, "passed": False, "error": rec.error or "failed"}
+        grid_info["gp_limit_computed"] = g.computed
+    report["grid"] = grid_info
     if vcfg.theory_curve_points:
         report["theory_curve"] = theory_curve(base_model, make_data, vcfg.alphas, max(vcfg.widths),
                                               vcfg.theory_curve_points, vcfg.n_test)
     all_used = all(p["used"] for p in points)
     passed = all(p["passed"] for p in points)
     if vcfg.gp_width:
-        passed = passed and report["gp_limit"]["passed"]
+        passed = passed and bool(report["gp_limit"]["passed"])
     if vcfg.require_shrinking:
         passed = passed and all(s.get("shrinks") is True for s in scaling)
     report["summary"] = {
         "passed": bool(passed), "all_mixed": bool(all_used),
-        "points_passed": sum(p["passed"] for p in points), "points": len(points),
+        "points_passed": sum(bool(p["passed"]) for p in points), "points": len(points),
         "shrinks": [s.get("shrinks") for s in scaling],
         "seconds": time.perf_counter() - t0,
         "rule": (f"|simulation - theory| <= {vcfg.tolerance_sigmas} SE + {vcfg.finite_size_allowance} * scale / N; "

@@ -21,6 +21,12 @@ def _ints_at_least_2(v: tuple) -> tuple:
     return tuple(int(x) for x in v)
 
 
+def _distinct_seeds(v: tuple) -> tuple:
+    if not v or any(int(x) != x or x < 0 for x in v) or len(set(v)) != len(v):
+        raise InputError("", list(v), "must be a non-empty list of distinct integers >= 0")
+    return tuple(int(x) for x in v)
+
+
 @dataclasses.dataclass(frozen=True)
 class GDConfig:
     """[validate.gd]: full-batch gradient descent on the regularised loss
@@ -34,19 +40,28 @@ class GDConfig:
 
 @dataclasses.dataclass(frozen=True)
 class LangevinConfig:
-    """[validate.langevin]: Langevin dynamics Θ ← Θ − η∇loss + √(2ηT) ξ, which samples the posterior."""
+    """[validate.langevin]: Langevin dynamics Θ ← Θ − η∇loss + √(2ηT) ξ, η = ``step_size``/P, which
+    samples the posterior (up to an O(η) discretisation bias); ``num_chains`` chains of ``num_steps``
+    steps, the first ``burn_in`` dropped, every ``thin``-th kept.  Run at the widths N ≤
+    ``max_width`` only: a step costs ∝ N²P and the slowest (prior-dominated) directions relax in
+    ≈ P/(step_size·T/σ²) steps, so wide networks at low T need far longer chains than NUTS."""
 
-    enabled: bool = False
-    step_size: float = field(2e-3, check=positive)
-    num_steps: int = field(20000, check=at_least(10))
-    burn_in: int = field(5000, check=at_least(0))
-    thin: int = field(20, check=at_least(1))
+    enabled: bool = True
+    step_size: float = field(0.3, check=positive)
+    num_steps: int = field(60000, check=at_least(10))
+    burn_in: int = field(10000, check=at_least(0))
+    thin: int = field(25, check=at_least(1))
     num_chains: int = field(4, check=at_least(2))
+    max_width: int = field(16, check=at_least(1))
 
 
 @dataclasses.dataclass(frozen=True)
 class ValidateConfig:
-    """[validate]: widths ladder, α values, NUTS settings, pass/fail rule.
+    """[validate]: widths ladder, α values, seeds, NUTS settings, pass/fail rule.
+
+    The grid is α × N × seed (``alphas`` × ``widths`` × ``seeds``; a seed is an independent
+    repetition of the sampling and training on the same data); each point is one task of the grid
+    layer (``[compute]``, ``--scheduler``, ``--resume``).
 
     A statistic passes when |simulation − theory| ≤ ``tolerance_sigmas`` · SE + allowance, with the
     finite-size allowance c · scale / N (scale: RMS of the theory values of that statistic; c =
@@ -62,6 +77,7 @@ class ValidateConfig:
 
     widths: tuple[int, ...] = field((32, 64, 128), check=_ints_at_least_2)
     alphas: tuple[float, ...] = field((1.0,), check=all_positive)
+    seeds: tuple[int, ...] = field((0,), check=_distinct_seeds)
     n_test: int = field(20, check=at_least(2))
     sampler: Literal["collapsed", "full", "wishart"] = "collapsed"
     num_chains: int = field(4, check=at_least(2))
@@ -95,15 +111,16 @@ class ValidateConfig:
             raise InputError("validate.gp_width", self.gp_width, "must be 0 (off) or an integer >= 2")
 
     def quick(self) -> "ValidateConfig":
-        """The ``--quick`` settings: widths (8, 16), the first α, 4 chains × 150 draws after 150
-        warm-up, ≤ 10 test inputs, short GD and Langevin, no GP-limit check and no extra theory
+        """The ``--quick`` settings: widths (8, 16), the first α and seed, 4 chains × 150 draws after 150
+        warm-up, ≤ 10 test inputs, short GD, Langevin (3000 steps) at N = 8 only, no GP-limit check and no extra theory
         curve (each new shape costs a compilation); a smoke test (< 2 min on 2 cores), not a
         validation."""
         return dataclasses.replace(
-            self, widths=(8, 16), alphas=self.alphas[:1], n_test=min(self.n_test, 10), num_chains=4,
+            self, widths=(8, 16), alphas=self.alphas[:1], seeds=self.seeds[:1], n_test=min(self.n_test, 10), num_chains=4,
             num_warmup=150, num_samples=150, chain_method="vectorized", max_tree_depth=min(self.max_tree_depth, 8),
             theory_curve_points=0, gp_width=0,
             gd=dataclasses.replace(self.gd, steps=min(self.gd.steps, 500), num_inits=2),
-            langevin=dataclasses.replace(self.langevin, num_steps=min(self.langevin.num_steps, 4000),
-                                         burn_in=min(self.langevin.burn_in, 1000)),
+            langevin=dataclasses.replace(self.langevin, num_steps=min(self.langevin.num_steps, 3000),
+                                         burn_in=min(self.langevin.burn_in, 1000), thin=min(self.langevin.thin, 10),
+                                         max_width=min(self.langevin.max_width, 8)),
         )

@@ -141,11 +141,13 @@ def plot_discrepancy_vs_inverse_width(widths: Sequence[float], discrepancies: Ma
 def figures_from_report(report: Mapping[str, Any]) -> list[tuple[Any, str]]:
     """All figures of a validation report (as saved in result.json / report.json): (fig, stem) pairs."""
     figs: list[tuple[Any, str]] = []
-    points = report.get("points", [])
+    points = [p for p in report.get("points", []) if "error" not in p]
+    many_seeds = len({p.get("seed", 0) for p in points}) > 1
     for p in points:
         c = p["comparisons"]
-        tag = f"alpha{p['alpha']:g}_N{p['width']}"
-        ttl = f"α = {p['alpha']:g}, N = {p['width']}" + ("" if p.get("used") else " (not mixed)")
+        tag = f"alpha{p['alpha']:g}_N{p['width']}" + (f"_seed{p['seed']}" if many_seeds else "")
+        ttl = (f"α = {p['alpha']:g}, N = {p['width']}" + (f", seed {p['seed']}" if many_seeds else "")
+               + ("" if p.get("used") else " (not mixed)"))
         if "U1" in c:
             figs.append((plot_order_parameters(np.asarray(c["U1"]["theory"]), np.asarray(c["U1"]["simulation"]),
                                                np.asarray(c["U1"]["se"]), name="U_1", title=ttl)[0], f"order_parameters_{tag}"))
@@ -174,6 +176,7 @@ def figures_from_report(report: Mapping[str, Any]) -> list[tuple[Any, str]]:
         if s.get("shrinks") is None:
             continue
         d = {k: np.asarray(v["discrepancy_corrected"]) for k, v in s["statistics"].items()}
-        figs.append((plot_discrepancy_vs_inverse_width(s["widths"], d, fit=s["overall"]["fit"],
-                                                       title=f"α = {s['alpha']:g}")[0], f"discrepancy_vs_inverse_width_alpha{s['alpha']:g}"))
+        stem = f"discrepancy_vs_inverse_width_alpha{s['alpha']:g}" + (f"_seed{s['seed']}" if many_seeds else "")
+        ttl = f"α = {s['alpha']:g}" + (f", seed {s['seed']}" if many_seeds else "")
+        figs.append((plot_discrepancy_vs_inverse_width(s["widths"], d, fit=s["overall"]["fit"], title=ttl)[0], stem))
     return figs

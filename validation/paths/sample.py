@@ -34,7 +34,7 @@ import numpy as np
 import numpyro
 import numpyro.distributions as dist
 from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
-from numpyro.infer import MCMC, NUTS, init_to_sample
+from numpyro.infer import NUTS, init_to_sample
 
 from statmech_attn._cli_common import progress
 from statmech_attn.errors import InputError
@@ -356,10 +356,12 @@ def _run_nuts(model: Any, data: SampleData, settings: SamplerSettings, seed: int
               fixed: Mapping[str, jnp.ndarray] | None, keep_sites: bool, description: str) -> dict[str, Any]:
     """Run NUTS on the posterior of the finite network; reduce every draw to its statistics.
 
-    Warm-up (step size, diagonal mass matrix) runs through ``numpyro.infer.MCMC.warmup``; the
-    kept draws are produced by the adapted kernel in a jitted ``lax.scan`` (vmapped over chains
-    for ``vectorized``, one chain after the other for ``sequential``), compiled once and called
-    block by block (progress bar), each draw reduced at once to its statistics.
+    The NumPyro NUTS kernel (initialised at prior draws) runs in a jitted ``lax.scan`` of
+    ``block`` steps (vmapped over chains for ``vectorized``, one chain after the other for
+    ``sequential``), compiled once and called block by block (progress bar): first
+    ⌈num_warmup/block⌉ warm-up blocks (step size and diagonal mass matrix adapted during the first
+    ``num_warmup`` steps, NumPyro's schedule), then the kept blocks, each draw reduced at once to
+    its statistics.
 
     Returns a dict with ``draws`` ({statistic: array (chains, draws, ...)}), ``sites`` (the raw
     standardised draws when ``keep_sites``), ``divergences`` (total count after warm-up),
@@ -386,8 +388,6 @@ def _run_nuts(model: Any, data: SampleData, settings: SamplerSettings, seed: int
     # are 4/3 of the prior's and relax slowly in many dimensions)
     kernel = NUTS(fn, target_accept_prob=settings.target_accept, max_tree_depth=settings.max_tree_depth,
                   init_strategy=init_to_sample)
-    mcmc = MCMC(kernel, num_warmup=settings.num_warmup, num_samples=1, num_chains=settings.num_chains,
-                chain_method=settings.chain_method, progress_bar=False)
     stat = draw_statistics(model, data, settings.sampler, fixed)
     n_blocks = -(-settings.num_samples // max(1, settings.block_size))
     block = -(-settings.num_samples // n_blocks)
@@ -408,8 +408,13 @@ def _run_nuts(model: Any, data: SampleData, settings: SamplerSettings, seed: int
         return jax.lax.scan(step, state, None, length=block)
 
     t0 = time.perf_counter()
-    mcmc.warmup(jax.random.PRNGKey(seed), *args, collect_warmup=False)
-    state = mcmc.last_state
+    keys = jax.random.split(jax.random.PRNGKey(seed), settings.num_chains)
+    if vectorized:
+        state = kernel.init(keys, settings.num_warmup, None, args, {})
+    else:
+        # one chain at a time: a kernel initialised with one key samples one chain (unbatched)
+        states = [kernel.init(k, settings.num_warmup, None, args, {}) for k in keys]
+        state = jax.tree_util.tree_map(lambda *v: jnp.stack(v), *states)
     if vectorized:
         batched = jax.jit(one_chain_block)
 
@@ -417,18 +422,21 @@ def _run_nuts(model: Any, data: SampleData, settings: SamplerSettings, seed: int
             st, out = batched(st)  # outputs (draws, chains, ...) -> (chains, draws, ...)
             return st, jax.tree_util.tree_map(lambda v: jnp.swapaxes(v, 0, 1), out)
     else:
-        if settings.num_chains == 1:
-            state = jax.tree_util.tree_map(lambda v: v[None], state)
         single = jax.jit(one_chain_block)
 
         def run_block(st: Any) -> tuple[Any, dict]:
             outs = [single(jax.tree_util.tree_map(lambda v: v[c], st)) for c in range(settings.num_chains)]
             return jax.tree_util.tree_map(lambda *v: jnp.stack(v), *outs)
 
+    # warm-up through the same compiled block: the kernel adapts while its iteration count is below
+    # num_warmup (NumPyro's schedule) and samples with the adapted step size and mass matrix after;
+    # the warm-up is rounded up to whole blocks and everything before the kept blocks is discarded
+    n_warm_blocks = -(-settings.num_warmup // block)
     pieces: list[dict] = []
-    for _ in progress(range(n_blocks), total=n_blocks, description=description):
+    for i in progress(range(n_warm_blocks + n_blocks), total=n_warm_blocks + n_blocks, description=description):
         state, out = run_block(state)
-        pieces.append(jax.tree_util.tree_map(np.asarray, out))
+        if i >= n_warm_blocks:
+            pieces.append(jax.tree_util.tree_map(np.asarray, out))
     seconds = time.perf_counter() - t0
     cat = jax.tree_util.tree_map(lambda *v: np.concatenate(v, axis=1)[:, :settings.num_samples], *pieces)
     return {
