@@ -10,8 +10,8 @@ For each size (P, L, H) it reports
   gradient), the energy Hessian, and one full derivative evaluation (value, gradient, Hessian in θ).
 and times a 100-point α-sweep at P = 500, L = 2, H = 2 (one compiled program).
 
-Times are CPU seconds of this process (``time.process_time``) with XLA restricted to one thread,
-i.e. the cost on one core, which a machine shared with other jobs does not distort as it does
+Times are CPU seconds of this process (``time.process_time``), pinned to one core with XLA
+restricted to one thread, i.e. the cost on one core, which a machine shared with other jobs does not distort as it does
 wall-clock time; ``--wall`` reports wall-clock seconds instead.
 
 Run: python benchmarks/paths_solver.py [--quick]   (--quick: n_features 40, 10 tokens, P ∈ {100, 500})
@@ -22,6 +22,8 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+if hasattr(os, "sched_setaffinity"):  # one core: XLA's CPU runtime still starts helper threads, which must not spread
+    os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
 
 import argparse
 import time

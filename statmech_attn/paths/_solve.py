@@ -169,15 +169,28 @@ def value_and_gradient_U(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, la
 
 
 def energy_hessian_from(f: EnergyFactors) -> jnp.ndarray:
-    """∂²E/∂U₁∂U₁ (closed form above) from whitened inputs z = C⁻¹X̃: M_{bc} = z_bᵀ z_c, w_a = z_aᵀ C⁻¹Y."""
+    """∂²E/∂U₁∂U₁ (closed form above) from whitened inputs z = C⁻¹X̃: M_{bc} = z_bᵀ z_c, w_a = z_aᵀ C⁻¹Y.
+
+    Symmetry M_{cb} = M_{bc}ᵀ halves the work: the blocks M_p are formed for the pairs p = (b ≤ c)
+    only, and the Gram term ⟨M_{bc}, M_{ad}⟩_F comes from ⟨M_p, M_q⟩ and ⟨M_p, M_qᵀ⟩ (the first when
+    both or neither pair is flipped, the second otherwise).
+    """
     z = f.z
     p, n0, h = z.shape
-    # M_{bc} = X_bᵀ G X_c = z_bᵀ z_c, computed for b ≤ c only (M_{cb} = M_{bc}ᵀ)
     bi, ci = np.triu_indices(h)
-    m_upper = jnp.einsum("pin,pjn->nij", z[:, :, bi], z[:, :, ci])
+    pair = np.zeros((h, h), dtype=np.int32)
+    pair[bi, ci] = pair[ci, bi] = np.arange(bi.size)
+    flip = np.arange(h)[:, None] > np.arange(h)[None, :]  # (b, c) with b > c: M_{bc} = M_pᵀ
+    m_upper = jnp.einsum("pin,pjn->nij", z[:, :, bi], z[:, :, ci])  # M_p = z_bᵀ z_c, p = (b ≤ c)
     m = jnp.zeros((h, h, n0, n0), z.dtype).at[bi, ci].set(m_upper).at[ci, bi].set(jnp.swapaxes(m_upper, 1, 2))
+    v = m_upper.reshape(bi.size, n0 * n0)
+    gram_same = v @ v.T  # ⟨M_p, M_q⟩
+    gram_flip = v @ jnp.swapaxes(m_upper, 1, 2).reshape(bi.size, n0 * n0).T  # ⟨M_p, M_qᵀ⟩
+    same = flip[:, :, None, None] == flip[None, None, :, :]
+    pp, qq = pair[:, :, None, None], pair[None, None, :, :]
+    gram = jnp.where(same, gram_same[pp, qq], gram_flip[pp, qq])  # [b, c, a, d] = ⟨M_{bc}, M_{ad}⟩
+    term1 = jnp.transpose(gram, (2, 0, 1, 3))
     w = jnp.einsum("pia,p->ia", z, f.y_white)  # w_a = X_aᵀ r
-    term1 = jnp.einsum("bcij,adij->abcd", m, m)
     mw = jnp.einsum("bcij,jd->bcid", m, w)  # (M_{bc} w_d)_i
     term2 = jnp.einsum("ic,daib->abcd", w, mw)  # w_cᵀ M_{da} w_b
     term3 = jnp.einsum("ia,bcid->abcd", w, mw)  # w_aᵀ M_{bc} w_d
