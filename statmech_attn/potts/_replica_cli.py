@@ -293,6 +293,22 @@ def _grid(n: int) -> tuple[Any, np.ndarray]:
     return fig, axes.ravel()
 
 
+def _log_alpha_axis(ax: Any) -> None:
+    """Log α axis labelled in plain numbers: decades, plus 2 and 5 times them on ranges under 1.5 decades."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_xscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_formatter(plain)
+    lo, hi = ax.get_xlim()
+    if hi / lo < 10 ** 1.5:
+        ax.xaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        ax.xaxis.set_minor_formatter(plain)
+    else:
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(r"$\alpha = M/N$")
+
+
 def _theory_lines(ax: Any, points: Sequence[dict[str, Any]], key: str, **kw: Any) -> None:
     pts = sorted(points, key=lambda p: p["alpha"])
     a = np.array([p["alpha"] for p in pts])
@@ -310,8 +326,7 @@ def replica_figures(record: dict[str, Any], arrays: dict[str, Any]) -> list[tupl
         bad = [p for p in points if not p["converged"]]
         if bad:
             ax.plot([p["alpha"] for p in bad], [p[key] for p in bad], "x", color="C3", label="not converged")
-        ax.set_xscale("log")
-        ax.set_xlabel(r"$\alpha = M/N$")
+        _log_alpha_axis(ax)
         ax.set_title(LABELS[key], fontsize=10)
         if key == "test_ce" and points:
             ax.axhline(points[0]["cond_entropy"], color="0.5", ls=":", lw=1, label="conditional entropy")
@@ -322,11 +337,14 @@ def replica_figures(record: dict[str, Any], arrays: dict[str, Any]) -> list[tupl
 
 
 def validate_figures(record: dict[str, Any], arrays: dict[str, Any]) -> list[tuple[Any, str]]:
-    """Theory curve and finite-size ERM means ± standard errors vs α, one panel per compared observable."""
+    """Theory curve and finite-size means ± standard errors (ERM or the MLM-trained layer) vs α, one panel
+    per compared observable."""
     res = record["result"]
     keys = ("m", "q", "test_ce", "kl", "eps_w")
     fig, axes = _grid(len(keys))
     sizes = sorted({p["size"] for p in res["points"]})
+    train = res.get("target") == "train"
+    sim = "MLM layer" if train else "ERM"
     for ax, key in zip(axes, keys):
         _theory_lines(ax, res.get("theory_curve") or res["theory"], key, color="k", lw=1.3, label="replica theory")
         for i, N in enumerate(sizes):
@@ -334,12 +352,12 @@ def validate_figures(record: dict[str, Any], arrays: dict[str, Any]) -> list[tup
             shift = 1 + 0.03 * (i - (len(sizes) - 1) / 2)  # small horizontal offset per size
             ax.errorbar([p["alpha"] * shift for p in pts], [p["mean"][key] for p in pts],
                         yerr=[p["se"][key] for p in pts], fmt="o", ms=4, capsize=2, color=f"C{i}",
-                        label=f"ERM N = {N}")
-        ax.set_xscale("log")
-        ax.set_xlabel(r"$\alpha = M/N$")
+                        label=f"{sim} N = {N}")
+        _log_alpha_axis(ax)
         ax.set_title(LABELS[key], fontsize=10)
     axes[0].legend(fontsize=7)
     status = "passed" if res["passed"] else "NOT passed"
-    fig.suptitle(f"replica theory vs ERM ({res['mode']} contexts, {len(res['seeds'])} seeds): {status}", fontsize=11)
+    contexts = res.get("contexts", "") if train else res["mode"]
+    fig.suptitle(f"replica theory vs {sim} ({contexts} contexts, {len(res['seeds'])} seeds): {status}", fontsize=11)
     fig.tight_layout()
     return [(fig, "validate")]
