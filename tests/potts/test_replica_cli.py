@@ -84,3 +84,15 @@ def test_derive_potts_c2(tmp_path, monkeypatch):
     assert r"\begin{equation}" in tex.read_text()
     r = run("derive", "potts", "--colours", "1")
     assert r.exit_code == 2
+
+
+@pytest.mark.parametrize("name, target", [("potts_replica.toml", "replica"), ("potts_replica_validate.toml", "replica"),
+                                          ("potts_replica_train.toml", "train")])
+def test_examples_are_valid_configs(name, target):
+    from statmech_attn.config import load_config
+    from statmech_attn.potts._replica_cli import setting_from_config
+    from statmech_attn.potts.config import PottsConfig
+
+    cfg = load_config(EXAMPLES / name, PottsConfig)
+    assert cfg.replica is not None and cfg.validate.target == target
+    assert setting_from_config(cfg.replica).rank == 2
