@@ -40,6 +40,24 @@ def test_star_model_conditional_is_the_teacher():
     np.testing.assert_allclose(np.asarray(conditionals(model, s))[:, 0, :], ref, atol=1e-14)
 
 
+def test_potts_contexts_are_samples_of_the_star_model():
+    """contexts = "potts" draws whole sequences by Gibbs sampling: P(s_j = s_0) matches the star model's
+    closed form P(s_j = a | s_0 = a) = e^{J_0j U_aa} / Σ_b e^{J_0j U_ab} (leaves independent given s_0)."""
+    from statmech_attn.potts.config import SamplerConfig
+
+    N, M = 10, 4000
+    w = ML.teacher_row(jax.random.PRNGKey(2), N, 4.0)  # strong teacher: J_0j ~ ±0.6
+    model = ML.star_model(np.asarray(w), U3)
+    s = np.asarray(ML.draw_sequences(model, jax.random.PRNGKey(3), M, "potts",
+                                     SamplerConfig(chains=8, burn_in=100, thin=3)))
+    J = np.asarray(w) / np.sqrt(N)
+    same = (s[:, 1:] == s[:, :1]).mean(axis=1)  # per sequence: fraction of leaves equal to s_0
+    p = np.exp(J * U3[0, 0]) / (np.exp(J * U3[0, 0]) + 2 * np.exp(J * U3[0, 1]))  # U3 has equal diagonals
+    se = same.std(ddof=1) / np.sqrt(M)
+    assert abs(same.mean() - p.mean()) < 5 * se, (same.mean(), p.mean(), se)
+    assert abs(p.mean() - 1 / 3) > 10 * se  # the check can tell the model from independent colours
+
+
 def test_trained_layer_row_is_the_erm_estimator():
     """MLM (6) with V = U fixed, linear attention, λ_W = λN/(ML): row 0 of W equals ŵ/√N of (10)."""
     N, M, lam = 30, 45, 0.1
