@@ -29,7 +29,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_factor, cho_solve
-from jax.scipy.special import logsumexp
 
 from .._solution import Result, Solution, SolverError
 from ..errors import InputError
