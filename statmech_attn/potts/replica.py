@@ -7,10 +7,12 @@ Order parameters (§7.2): m = ŵ·w*/N, q = ‖ŵ‖²/N, V, and conjugates m̂,
 Numerics (§7.4–7.5).  Everything is computed on range(Σ): with Σ = Q Λ Qᵀ and rank r, the logits are
 t = B x with B = Q_r Λ_r^{1/2} (C×r) and x ∈ R^r; the null space of Σ drops out.  Expectations over
 ξ (student field) and ζ (teacher noise) use fixed product Gauss–Hermite rules (:mod:`._cubature`);
-the proximal map (11) is a damped Newton solve vectorised over nodes and labels, with an implicit-
-function JVP so that the fixed-point map can be differentiated; the saddle point is found by damped
-fixed-point iteration or by Newton's method on the fixed-point residual (with a damped fixed-point
-fallback step).  An α-curve runs as one ``lax.scan`` with warm starts (compiled once per rule size).
+the proximal map (11) is a damped Newton solve vectorised over nodes and labels (r×r systems by an
+unrolled Cholesky factorisation, warm-started from the previous evaluation's proximal points), with an
+implicit-function JVP so that the fixed-point map can be differentiated; the saddle point is found by
+damped fixed-point iteration, by Newton's method on the fixed-point residual or by Broyden's method
+(with a damped fixed-point fallback step).  An α-curve runs as one ``lax.scan`` with continuation
+(secant predictor in ln α; compiled once per rule size and chunk length).
 
 Public API: :class:`ReplicaSetting`, :class:`ReplicaState`, :func:`colour_covariance`,
 :func:`solve`, :func:`observables`, :func:`replica_curve`, :func:`fixed_point_map`,
