@@ -172,6 +172,19 @@ def test_newton_minimum_and_adam_agree():
     np.testing.assert_allclose(np.asarray(pa.variance), np.asarray(pn.variance), rtol=1e-5, atol=1e-7)
 
 
+def test_adam_records_when_it_first_reaches_a_target_action():
+    """The first-hit iteration recorded by a run that goes on to tol equals the length of a run that stops there."""
+    problem, _ = random_problem(heads=(2,), p=20, n0=5, width=16.0, temperature=0.05, seed=9)
+    newton = sp.solve(problem, tol=1e-11)
+    target = newton.action + 1e-6 * abs(newton.action)
+    stop = sp.solve(problem, solver="adam", tol=1e-12, max_steps=20_000, throw=False, target_action=target)
+    run_on = sp.solve(problem, solver="adam", tol=1e-9, max_steps=20_000, throw=False, target_action=target,
+                      stop_at_target=False)
+    assert stop.action <= target and run_on.converged and run_on.residual <= 1e-9
+    assert run_on.stats["iterations_to_target_action"] + 1 == stop.iterations
+    assert run_on.iterations > stop.iterations
+
+
 def _permute_heads(data, layer, perm):
     att = list(data.attention)
     att_t = list(data.attention_test)
