@@ -39,6 +39,8 @@ ess_min = 10
 theory_curve_points = 0
 [validate.gd]
 enabled = false
+[validate.langevin]
+enabled = false
 """
 
 

@@ -48,9 +48,9 @@ class LangevinConfig:
 
     enabled: bool = True
     step_size: float = field(0.3, check=positive)
-    num_steps: int = field(60000, check=at_least(10))
-    burn_in: int = field(10000, check=at_least(0))
-    thin: int = field(25, check=at_least(1))
+    num_steps: int = field(250000, check=at_least(10))
+    burn_in: int = field(25000, check=at_least(0))
+    thin: int = field(75, check=at_least(1))
     num_chains: int = field(4, check=at_least(2))
     max_width: int = field(16, check=at_least(1))
 
