@@ -168,32 +168,50 @@ def value_and_gradient_U(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, la
     return (e + s_ent) / n_max, g / n_max
 
 
-def energy_hessian_from(f: EnergyFactors) -> jnp.ndarray:
-    """∂²E/∂U₁∂U₁ (closed form above) from whitened inputs z = C⁻¹X̃: M_{bc} = z_bᵀ z_c, w_a = z_aᵀ C⁻¹Y.
+def _pair_gram(upper: jnp.ndarray, h: int) -> jnp.ndarray:
+    """gram[x, y, u, v] = ⟨B_{xy}, B_{uv}⟩_F for blocks with B_{yx} = B_{xy}ᵀ, given B_p for p = (x ≤ y).
 
-    Symmetry M_{cb} = M_{bc}ᵀ halves the work: the blocks M_p are formed for the pairs p = (b ≤ c)
-    only, and the Gram term ⟨M_{bc}, M_{ad}⟩_F comes from ⟨M_p, M_q⟩ and ⟨M_p, M_qᵀ⟩ (the first when
-    both or neither pair is flipped, the second otherwise).
+    Only the pairs are formed: ⟨B_p, B_q⟩ serves when both or neither of (x, y), (u, v) is flipped,
+    ⟨B_p, B_qᵀ⟩ otherwise.
+    """
+    xi, yi = np.triu_indices(h)
+    pair = np.zeros((h, h), dtype=np.int32)
+    pair[xi, yi] = pair[yi, xi] = np.arange(xi.size)
+    flip = np.arange(h)[:, None] > np.arange(h)[None, :]
+    n = upper.shape[1] * upper.shape[2]
+    v = upper.reshape(xi.size, n)
+    gram_same = v @ v.T  # ⟨B_p, B_q⟩
+    gram_flip = v @ jnp.swapaxes(upper, 1, 2).reshape(xi.size, n).T  # ⟨B_p, B_qᵀ⟩
+    same = flip[:, :, None, None] == flip[None, None, :, :]
+    pp, qq = pair[:, :, None, None], pair[None, None, :, :]
+    return jnp.where(same, gram_same[pp, qq], gram_flip[pp, qq])
+
+
+def energy_hessian_from(f: EnergyFactors) -> jnp.ndarray:
+    """∂²E/∂U₁∂U₁ (closed form above) from whitened inputs z_a = C⁻¹X_a (P' × N₀), w_a = z_aᵀ C⁻¹Y.
+
+    With M_{bc} = z_bᵀ z_c (N₀ × N₀), W_{ab} = z_a z_bᵀ (P' × P') and v_{ab} = z_a w_b (P'):
+
+        ⟨M_{bc}, M_{ad}⟩ = Tr(z_cᵀ z_b z_aᵀ z_d) = ⟨W_{ba}, W_{cd}⟩,
+        w_cᵀ M_{da} w_b = v_{dc}·v_{ab},   w_aᵀ M_{bc} w_d = v_{ba}·v_{cd}.
+
+    The Gram term is taken over N₀ × N₀ blocks when N₀ ≤ P' and over P' × P' blocks otherwise;
+    symmetry (M_{cb} = M_{bc}ᵀ, W_{ba} = W_{ab}ᵀ) halves the blocks that are formed.
     """
     z = f.z
     p, n0, h = z.shape
-    bi, ci = np.triu_indices(h)
-    pair = np.zeros((h, h), dtype=np.int32)
-    pair[bi, ci] = pair[ci, bi] = np.arange(bi.size)
-    flip = np.arange(h)[:, None] > np.arange(h)[None, :]  # (b, c) with b > c: M_{bc} = M_pᵀ
-    m_upper = jnp.einsum("pin,pjn->nij", z[:, :, bi], z[:, :, ci])  # M_p = z_bᵀ z_c, p = (b ≤ c)
-    m = jnp.zeros((h, h, n0, n0), z.dtype).at[bi, ci].set(m_upper).at[ci, bi].set(jnp.swapaxes(m_upper, 1, 2))
-    v = m_upper.reshape(bi.size, n0 * n0)
-    gram_same = v @ v.T  # ⟨M_p, M_q⟩
-    gram_flip = v @ jnp.swapaxes(m_upper, 1, 2).reshape(bi.size, n0 * n0).T  # ⟨M_p, M_qᵀ⟩
-    same = flip[:, :, None, None] == flip[None, None, :, :]
-    pp, qq = pair[:, :, None, None], pair[None, None, :, :]
-    gram = jnp.where(same, gram_same[pp, qq], gram_flip[pp, qq])  # [b, c, a, d] = ⟨M_{bc}, M_{ad}⟩
-    term1 = jnp.transpose(gram, (2, 0, 1, 3))
+    xi, yi = np.triu_indices(h)
+    if n0 <= p:
+        m_upper = jnp.einsum("pin,pjn->nij", z[:, :, xi], z[:, :, yi])  # M_{xy}, x ≤ y
+        term1 = jnp.transpose(_pair_gram(m_upper, h), (2, 0, 1, 3))  # [a,b,c,d] = ⟨M_{bc}, M_{ad}⟩
+    else:
+        w_upper = jnp.einsum("pin,qin->npq", z[:, :, xi], z[:, :, yi])  # W_{xy}, x ≤ y
+        term1 = jnp.transpose(_pair_gram(w_upper, h), (1, 0, 2, 3))  # [a,b,c,d] = ⟨W_{ba}, W_{cd}⟩
     w = jnp.einsum("pia,p->ia", z, f.y_white)  # w_a = X_aᵀ r
-    mw = jnp.einsum("bcij,jd->bcid", m, w)  # (M_{bc} w_d)_i
-    term2 = jnp.einsum("ic,daib->abcd", w, mw)  # w_cᵀ M_{da} w_b
-    term3 = jnp.einsum("ia,bcid->abcd", w, mw)  # w_aᵀ M_{bc} w_d
+    v = jnp.einsum("pia,ib->abp", z, w)  # v_{ab} = z_a w_b
+    vv = jnp.einsum("abp,cdp->abcd", v, v)  # v_{ab}·v_{cd}
+    term2 = jnp.transpose(vv, (2, 3, 1, 0))  # [a,b,c,d] = v_{dc}·v_{ab}
+    term3 = jnp.transpose(vv, (1, 0, 2, 3))  # [a,b,c,d] = v_{ba}·v_{cd}
     return (-term1 + term2 + term3).reshape(h * h, h * h)
 
 

@@ -101,8 +101,9 @@ def test_gradient_autodiff_vs_theory_and_finite_differences(heads):
         assert fd == pytest.approx(float(g @ basis[:, j]), rel=1e-6, abs=1e-8)
 
 
-def test_energy_hessian_closed_form_matches_autodiff():
-    problem, _ = random_problem(heads=(2, 2), p=16, n0=5, seed=2)
+@pytest.mark.parametrize("p, n0", [(16, 5), (6, 9)])  # Gram over N₀ × N₀ blocks, and over P × P blocks
+def test_energy_hessian_closed_form_matches_autodiff(p, n0):
+    problem, _ = random_problem(heads=(2, 2), p=p, n0=n0, seed=2)
     layout = layout_of((2, 2))
     rng = np.random.default_rng(0)
     a = rng.standard_normal((4, 4))
