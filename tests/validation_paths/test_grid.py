@@ -15,7 +15,18 @@ from typer.testing import CliRunner
 
 from statmech_attn.paths.cli import app
 
-runner = CliRunner()
+_runner = CliRunner()
+
+
+def invoke(args: list[str]):
+    """Run the CLI in this process and close its figures (the library leaves closing to the caller)."""
+    import matplotlib.pyplot as plt
+
+    try:
+        return _runner.invoke(app, args)
+    finally:
+        plt.close("all")
+
 
 TINY = """
 seed = 3
@@ -63,7 +74,7 @@ def serial_run(tmp_path_factory):
     cfg = d / "tiny.toml"
     cfg.write_text(TINY)
     out = d / "serial"
-    res = runner.invoke(app, ["validate", str(cfg), "--out", str(out)])
+    res = invoke(["validate", str(cfg), "--out", str(out)])
     assert res.exit_code in (0, 1), res.output
     return cfg, out
 
@@ -98,20 +109,20 @@ def test_interrupted_grid_resumes_with_only_the_missing_points(serial_run, tmp_p
 
     monkeypatch.setattr(compare, "validate_point", interrupt_second)
     out = tmp_path / "run"
-    res = runner.invoke(app, ["validate", str(cfg), "--out", str(out)])
+    res = invoke(["validate", str(cfg), "--out", str(out)])
     assert res.exit_code == 130
     assert len(list((out / "points").glob("alpha=*.json"))) == 1 and not (out / "result.json").exists()
     # a second run without --resume is refused; with --resume only the missing point is computed
-    assert runner.invoke(app, ["validate", str(cfg), "--out", str(out)]).exit_code == 2
+    assert invoke(["validate", str(cfg), "--out", str(out)]).exit_code == 2
     calls.clear()
     monkeypatch.setattr(compare, "validate_point", lambda *a, **k: calls.append(k["width"]) or real(*a, **k))
-    res = runner.invoke(app, ["validate", str(cfg), "--out", str(out), "--resume"])
+    res = invoke(["validate", str(cfg), "--out", str(out), "--resume"])
     assert res.exit_code in (0, 1), res.output
     assert calls == [4]
     assert json.loads((out / "report.json").read_text())["grid"]["computed"] == 1
     assert _points(out) == _points(ref)
     # a changed non-grid setting is refused on resume, naming the key
-    res = runner.invoke(app, ["validate", str(cfg), "--out", str(out), "--resume", "--set", "validate.num_samples=40"])
+    res = invoke(["validate", str(cfg), "--out", str(out), "--resume", "--set", "validate.num_samples=40"])
     assert res.exit_code == 2 and "validate.num_samples" in res.output
 
 
@@ -120,7 +131,7 @@ def test_local_cluster_gives_the_serial_numbers(serial_run, tmp_path):
     """Two dask worker processes (one XLA thread each, as this test process): bitwise the serial points."""
     cfg, ref = serial_run
     out = tmp_path / "dask"
-    res = runner.invoke(app, ["validate", str(cfg), "--out", str(out), "--scheduler", "local:2"])
+    res = invoke(["validate", str(cfg), "--out", str(out), "--scheduler", "local:2"])
     assert res.exit_code in (0, 1), res.output
     report = json.loads((out / "report.json").read_text())
     assert report["grid"]["scheduler"] == "local:2"
