@@ -99,6 +99,12 @@ def test_bad_validate_key_exits_2_with_one_line(tmp_path):
     assert "validate.ess_min" in res.output and "Traceback" not in res.output
 
 
+def test_bad_scheduler_exits_2_with_one_line():
+    res = runner.invoke(app, ["validate", str(EXAMPLE), "--quick", "--scheduler", "lokal:2"])
+    assert res.exit_code == 2
+    assert "--scheduler" in res.output and "Traceback" not in res.output
+
+
 def test_plot_of_a_non_run_directory_exits_2(tmp_path):
     res = runner.invoke(app, ["plot", str(tmp_path)])
     assert res.exit_code == 2 and "result.json" in res.output

@@ -136,3 +136,31 @@ def test_local_cluster_gives_the_serial_numbers(serial_run, tmp_path):
     report = json.loads((out / "report.json").read_text())
     assert report["grid"]["scheduler"] == "local:2"
     assert _points(out) == _points(ref)
+
+
+def test_a_failing_point_is_recorded_and_the_grid_goes_on(monkeypatch):
+    """A point whose task raises is recorded (error text, not used, not passed); the others and the
+    report are still produced, and the verdict is 'not passed'."""
+    from statmech_attn import paths
+    from validation.paths import compare
+    from validation.paths.config import GDConfig, LangevinConfig, ValidateConfig
+    from validation.paths.plots import figures_from_report
+
+    real = compare.validate_point
+
+    def fail_at_six(model, data, vcfg, seed, *, alpha, width):
+        if width == 6:
+            raise RuntimeError("boom")
+        return {"alpha": alpha, "width": width, "used": False, "passed": False, "comparisons": {},
+                "mixing": {"mixed": False}, "theory": {"converged": True}}
+
+    monkeypatch.setattr(compare, "validate_point", fail_at_six)
+    base = paths.PathsModel(heads=(2, 2), readout="last", temperature=0.1, widths=(4.0, 4.0), width_readout=4.0)
+    v = ValidateConfig(widths=(4, 6), n_test=4, theory_curve_points=0, gd=GDConfig(enabled=False),
+                       langevin=LangevinConfig(enabled=False))
+    rep = compare.validate(base, lambda P, n: paths.hmm_task(paths.HMMTask(n_features=4, tokens=4, n_train=P, n_test=n)),
+                           v, seed=0)
+    bad = [p for p in rep["points"] if p["width"] == 6]
+    assert len(bad) == 1 and "RuntimeError: boom" in bad[0]["error"] and not bad[0]["passed"]
+    assert rep["grid"]["failed"] == ["alpha=1.0_width=6_seed=0"] and not rep["summary"]["passed"]
+    assert figures_from_report(rep) == [] and real is not compare.validate_point
