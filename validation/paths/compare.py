@@ -417,7 +417,7 @@ def validate(base_model: Any, make_data: Callable[[int, int], Any], vcfg: Valida
             scaling.append({"alpha": float(alpha), "seed": int(s), **n_scaling(pts)})
     report: dict[str, Any] = {"points": points, "n_scaling": scaling}
     grid_info = {"scheduler": res.scheduler, "points": len(points), "computed": res.computed, "tasks_run": res.tasks_run,
-                 "failed": [p for p in (r.key for r in res.points if r.error is not None)]}
+                 "failed": [r.key for r in res.points if r.error is not None]}
     if vcfg.gp_width:
         g = run_grid(gp_task, ctx, Grid.of(gp_width=[int(vcfg.gp_width)]), out=None if out is None else Path(out) / "gp_limit",
                      resume=resume, identity=identity, scheduler=scheduler, seed=seed, description="GP-limit check")
