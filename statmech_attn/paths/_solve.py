@@ -305,12 +305,16 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
 
     Each iteration solves (∂²S/∂θ² + λ I) δ = −∂S/∂θ (λ the smallest value, from the current one
     upwards, that makes the matrix positive definite) and evaluates S and its derivatives at θ + δ.
-    The step is accepted if S decreases sufficiently (Armijo, with a round-off slack); then λ is
-    divided by 4 (set to 0 once negligible). Otherwise θ stays and λ is multiplied by 10. Near the
-    minimum every full Newton step is accepted, so convergence is quadratic and no separate
-    line-search evaluation is spent.
+    If S decreased sufficiently (Armijo, with a round-off slack) the step is taken and λ divided by
+    10 (set to 0 once negligible). Otherwise the step is halved on S alone (cheap: no derivatives)
+    until it is sufficient, derivatives are taken there and λ is kept; if no fraction works θ stays
+    and λ is multiplied by 10. Near the minimum every full Newton step is accepted, so convergence
+    is quadratic and no line-search evaluation is spent.
     """
     derivs = functools.partial(_theta_value_grad_hess, arrays=arrays, hyper=hyper, layout=layout)
+
+    def value_at(theta):
+        return _action_flat(flatten_U(unpack(theta, layout)), arrays, hyper, layout)
 
     def body(state: _NewtonState) -> _NewtonState:
         d = state.d
@@ -332,17 +336,43 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
         lam, chol, _ = jax.lax.while_loop(chol_cond, chol_body, (state.lam, chol0, 0))
         step = -jsl.cho_solve((chol, True), d.g_theta)
         slope = d.g_theta @ step
+
+        def sufficient(v, t):  # Armijo, with a slack for round-off near the minimum
+            return jnp.isfinite(v) & (v <= d.value + 1e-4 * t * slope + 1e-13 * jnp.abs(d.value))
+
+        def finite(e: _Derivs):
+            return jnp.isfinite(e.value) & jnp.all(jnp.isfinite(e.g_u)) & jnp.all(jnp.isfinite(e.h_theta))
+
         trial = derivs(state.theta + step)
-        ok = jnp.isfinite(trial.value) & jnp.all(jnp.isfinite(trial.g_u)) & jnp.all(jnp.isfinite(trial.h_theta))
-        accepted = ok & (trial.value <= d.value + 1e-4 * slope + 1e-13 * jnp.abs(d.value))  # slack: round-off near the minimum
-        theta = jnp.where(accepted, state.theta + step, state.theta)
+        full_ok = finite(trial) & sufficient(trial.value, 1.0)
+
+        def backtrack(_):
+            # the full step failed: halve it on the (cheap) action alone, then take derivatives there
+            def ls_cond(c):
+                t, v, k = c
+                return (~sufficient(v, t)) & (k < 30)
+
+            def ls_body(c):
+                t, _, k = c
+                t = 0.5 * t
+                return t, value_at(state.theta + t * step), k + 1
+
+            t, v, k = jax.lax.while_loop(ls_cond, ls_body, (jnp.asarray(1.0), jnp.asarray(jnp.inf), 0))
+            found = sufficient(v, t) & (k < 30)
+            e = derivs(state.theta + t * step)
+            return jnp.where(found & finite(e), t, 0.0), e
+
+        t, trial = jax.lax.cond(full_ok, lambda _: (jnp.asarray(1.0), trial), backtrack, None)
+        accepted = t > 0
+        theta = jnp.where(accepted, state.theta + t * step, state.theta)
         d_next = jax.tree_util.tree_map(lambda new, old: jnp.where(accepted, new, old), trial, d)
-        lam_next = jnp.where(accepted, lam / 4.0, jnp.where(lam == 0, 1e-6 * scale, lam * 10.0))
+        # full steps shrink the damping, backtracked steps keep it, failures raise it
+        lam_next = jnp.where(full_ok, lam / 10.0, jnp.where(accepted, lam, jnp.where(lam == 0, 1e-6 * scale, lam * 10.0)))
         lam_next = jnp.where(lam_next < 1e-14 * scale, 0.0, lam_next)
         residual = jnp.max(jnp.abs(d_next.g_u))
         status = jnp.where(residual <= tol, _CONVERGED, _RUNNING)
         status = jnp.where(lam_next > 1e20 * scale, _DIVERGED, status)
-        return _NewtonState(theta, d_next, lam_next, state.it + 1, state.n_rejected + (~accepted).astype(jnp.int32), status)
+        return _NewtonState(theta, d_next, lam_next, state.it + 1, state.n_rejected + (~full_ok).astype(jnp.int32), status)
 
     def cond(state: _NewtonState):
         return jnp.logical_and(state.status == _RUNNING, state.it < max_steps)
