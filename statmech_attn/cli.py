@@ -9,6 +9,8 @@ did not pass, 2 bad input (one line on stderr).
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 
 import typer
 
@@ -53,8 +55,32 @@ def version() -> None:
 _register()
 
 
+def enable_compilation_cache() -> Path | None:
+    """Keep compiled solvers between runs: JAX's persistent compilation cache in
+    ``$XDG_CACHE_HOME/statmech_attn/jax`` (default ``~/.cache/statmech_attn/jax``).
+
+    A second run of a verb on problems of the same shapes then skips XLA compilation (seconds per
+    solver).  Left alone when ``JAX_COMPILATION_CACHE_DIR`` is set; off with ``STATMECH_ATTN_CACHE=0``.
+    Returns the folder used, or None.
+    """
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.environ.get("STATMECH_ATTN_CACHE", "1") == "0":
+        return None
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = base / "statmech_attn" / "jax"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # read-only home: run without the cache
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+    return path
+
+
 def main() -> None:
     """Console-script entry point."""
+    enable_compilation_cache()
     app()
 
 

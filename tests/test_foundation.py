@@ -97,3 +97,23 @@ def test_run_directory_is_atomic_and_finite(tmp_path):
     with pytest.raises(InputError, match="not a statmech_attn run directory"):
         io.prepare_run_dir(stranger, force=True)
     assert (stranger / "thesis.tex").exists()
+
+
+def test_cli_compilation_cache_folder(tmp_path, monkeypatch):
+    """The console script keeps compiled solvers under $XDG_CACHE_HOME/statmech_attn/jax, unless told not to."""
+    import jax
+
+    from statmech_attn.cli import enable_compilation_cache
+
+    before = jax.config.jax_compilation_cache_dir
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    try:
+        monkeypatch.setenv("STATMECH_ATTN_CACHE", "0")
+        assert enable_compilation_cache() is None
+        monkeypatch.delenv("STATMECH_ATTN_CACHE")
+        path = enable_compilation_cache()
+        assert path == tmp_path / "statmech_attn" / "jax" and path.is_dir()
+        assert jax.config.jax_compilation_cache_dir == str(path)
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before)

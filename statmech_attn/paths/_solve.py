@@ -268,10 +268,11 @@ class _Derivs(NamedTuple):
 
 class _NewtonState(NamedTuple):
     theta: jnp.ndarray
-    d: _Derivs  # derivatives at theta
+    d: _Derivs  # derivatives at theta (meaningless until the first evaluation)
     lam: jnp.ndarray
-    it: jnp.ndarray
-    n_rejected: jnp.ndarray
+    it: jnp.ndarray  # Newton steps tried (accepted or not)
+    n_rejected: jnp.ndarray  # full Newton steps that were not accepted
+    backtrack: jnp.ndarray  # the last full step failed: halve it on the action next
     status: jnp.ndarray
 
     @property
@@ -301,22 +302,27 @@ def _theta_value_grad_hess(theta, arrays, hyper, layout) -> _Derivs:
 
 
 def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _NewtonState:
-    """Levenberg–Marquardt-damped Newton on θ, one derivative evaluation per iteration.
+    """Levenberg–Marquardt-damped Newton on θ, one derivative evaluation per step.
 
-    Each iteration solves (∂²S/∂θ² + λ I) δ = −∂S/∂θ (λ the smallest value, from the current one
+    Each step solves (∂²S/∂θ² + λ I) δ = −∂S/∂θ (λ the smallest value, from the current one
     upwards, that makes the matrix positive definite) and evaluates S and its derivatives at θ + δ.
     If S decreased sufficiently (Armijo, with a round-off slack) the step is taken and λ divided by
-    10 (set to 0 once negligible). Otherwise the step is halved on S alone (cheap: no derivatives)
-    until it is sufficient, derivatives are taken there and λ is kept; if no fraction works θ stays
-    and λ is multiplied by 10. Near the minimum every full Newton step is accepted, so convergence
-    is quadratic and no line-search evaluation is spent.
+    10 (set to 0 once negligible). Otherwise the next step halves δ on S alone (cheap: no
+    derivatives) until it is sufficient and takes derivatives there, λ kept; if no fraction works θ
+    stays and λ is multiplied by 10. Near the minimum every full Newton step is accepted, so
+    convergence is quadratic and no line-search evaluation is spent. The derivatives appear once in
+    the compiled loop (the first pass evaluates them at θ₀), which keeps compilation short.
     """
     derivs = functools.partial(_theta_value_grad_hess, arrays=arrays, hyper=hyper, layout=layout)
 
     def value_at(theta):
         return _action_flat(flatten_U(unpack(theta, layout)), arrays, hyper, layout)
 
+    def finite(e: _Derivs):
+        return jnp.isfinite(e.value) & jnp.all(jnp.isfinite(e.g_u)) & jnp.all(jnp.isfinite(e.h_theta))
+
     def body(state: _NewtonState) -> _NewtonState:
+        first = state.it < 0  # the pass that evaluates θ₀
         d = state.d
         n = d.g_theta.shape[0]
         eye = jnp.eye(n)
@@ -334,20 +340,13 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
 
         chol0 = jnp.linalg.cholesky(d.h_theta + state.lam * eye)
         lam, chol, _ = jax.lax.while_loop(chol_cond, chol_body, (state.lam, chol0, 0))
-        step = -jsl.cho_solve((chol, True), d.g_theta)
+        step = jnp.where(first, 0.0, -jsl.cho_solve((chol, True), d.g_theta))
         slope = d.g_theta @ step
 
         def sufficient(v, t):  # Armijo, with a slack for round-off near the minimum
             return jnp.isfinite(v) & (v <= d.value + 1e-4 * t * slope + 1e-13 * jnp.abs(d.value))
 
-        def finite(e: _Derivs):
-            return jnp.isfinite(e.value) & jnp.all(jnp.isfinite(e.g_u)) & jnp.all(jnp.isfinite(e.h_theta))
-
-        trial = derivs(state.theta + step)
-        full_ok = finite(trial) & sufficient(trial.value, 1.0)
-
         def backtrack(_):
-            # the full step failed: halve it on the (cheap) action alone, then take derivatives there
             def ls_cond(c):
                 t, v, k = c
                 return (~sufficient(v, t)) & (k < 30)
@@ -358,29 +357,33 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
                 return t, value_at(state.theta + t * step), k + 1
 
             t, v, k = jax.lax.while_loop(ls_cond, ls_body, (jnp.asarray(1.0), jnp.asarray(jnp.inf), 0))
-            found = sufficient(v, t) & (k < 30)
-            e = derivs(state.theta + t * step)
-            return jnp.where(found & finite(e), t, 0.0), e
+            return jnp.where(sufficient(v, t) & (k < 30), t, 0.0)
 
-        t, trial = jax.lax.cond(full_ok, lambda _: (jnp.asarray(1.0), trial), backtrack, None)
-        accepted = t > 0
+        t = jax.lax.cond(state.backtrack & ~first, backtrack, lambda _: jnp.asarray(1.0), None)
+        trial = derivs(state.theta + t * step)
+        accepted = first | ((t > 0) & finite(trial) & sufficient(trial.value, t))
+        full_failed = ~accepted & ~state.backtrack  # a full step failed: backtrack next time, same λ
         theta = jnp.where(accepted, state.theta + t * step, state.theta)
         d_next = jax.tree_util.tree_map(lambda new, old: jnp.where(accepted, new, old), trial, d)
-        # full steps shrink the damping, backtracked steps keep it, failures raise it
-        lam_next = jnp.where(full_ok, lam / 10.0, jnp.where(accepted, lam, jnp.where(lam == 0, 1e-6 * scale, lam * 10.0)))
+        lam_next = jnp.where(first, state.lam,
+                             jnp.where(accepted, jnp.where(state.backtrack, lam, lam / 10.0),
+                                       jnp.where(full_failed, lam, jnp.where(lam == 0, 1e-6 * scale, lam * 10.0))))
         lam_next = jnp.where(lam_next < 1e-14 * scale, 0.0, lam_next)
         residual = jnp.max(jnp.abs(d_next.g_u))
         status = jnp.where(residual <= tol, _CONVERGED, _RUNNING)
+        status = jnp.where(first & ~finite(trial), _NONFINITE, status)
         status = jnp.where(lam_next > 1e20 * scale, _DIVERGED, status)
-        return _NewtonState(theta, d_next, lam_next, state.it + 1, state.n_rejected + (~full_ok).astype(jnp.int32), status)
+        return _NewtonState(theta, d_next, lam_next, state.it + 1, state.n_rejected + (~first & ~accepted & ~state.backtrack),
+                            full_failed, status)
 
     def cond(state: _NewtonState):
         return jnp.logical_and(state.status == _RUNNING, state.it < max_steps)
 
-    d0 = derivs(theta0)
-    finite0 = jnp.isfinite(d0.value) & jnp.all(jnp.isfinite(d0.g_u)) & jnp.all(jnp.isfinite(d0.h_theta))
-    status0 = jnp.where(~finite0, _NONFINITE, jnp.where(jnp.max(jnp.abs(d0.g_u)) <= tol, _CONVERGED, _RUNNING))
-    init = _NewtonState(theta0, d0, jnp.asarray(0.0), jnp.asarray(0), jnp.asarray(0), status0)
+    n, n_full = layout.n_theta, layout.n_full
+    zero = jnp.zeros((), theta0.dtype)
+    d0 = _Derivs(zero, jnp.zeros(n_full, theta0.dtype), jnp.zeros(n, theta0.dtype), jnp.eye(n, dtype=theta0.dtype),
+                 jnp.zeros((n_full, n_full), theta0.dtype))
+    init = _NewtonState(theta0, d0, zero, jnp.asarray(-1), jnp.asarray(0), jnp.asarray(False), jnp.asarray(_RUNNING))
     final = jax.lax.while_loop(cond, body, init)
     status = jnp.where(final.status == _RUNNING, _MAX_STEPS, final.status)
     return final._replace(status=status)
