@@ -355,9 +355,30 @@ def _teacher_moments(m: jax.Array, q: jax.Array, geo: _Geometry, nodes: _Nodes) 
     """
     a = m / jnp.sqrt(q)
     b = jnp.sqrt(jnp.maximum(geo.rho - m * m / q, 0.0))
-    K, Kt, C = nodes.xi.shape[0], nodes.zeta.shape[0], geo.B.shape[0]
-    t_xi = a * (nodes.xi @ geo.B.T)  # (K, C)
-    t_zeta = b * (nodes.zeta @ geo.B.T)  # (Kt, C)
+    return _teacher_ab(a, b, geo.B, nodes)
+
+
+@jax.custom_jvp
+def _teacher_ab(a: jax.Array, b: jax.Array, B: jax.Array, nodes: _Nodes) -> tuple[jax.Array, jax.Array]:
+    """(Z, G) of :func:`_teacher_moments` as functions of a = m/√q and b = √(ρ − m²/q)."""
+    return _teacher_ab_impl(a, b, B, nodes)
+
+
+@_teacher_ab.defjvp
+def _teacher_ab_jvp(primals: tuple, tangents: tuple) -> tuple:
+    # (Z, G) depend on (m, q, V) only through (a, b): two forward-mode directions (computed once)
+    # contracted with the incoming tangents, instead of one direction per tangent of (m, q, V)
+    a, b, B, nodes = primals
+    da, db = tangents[0], tangents[1]
+    out, jac = jax.vmap(lambda v: jax.jvp(lambda a_, b_: _teacher_ab_impl(a_, b_, B, nodes), (a, b), (v[0], v[1])),
+                        out_axes=(None, 0))(jnp.eye(2, dtype=a.dtype))
+    return out, jax.tree_util.tree_map(lambda j: j[0] * da + j[1] * db, jac)
+
+
+def _teacher_ab_impl(a: jax.Array, b: jax.Array, B: jax.Array, nodes: _Nodes) -> tuple[jax.Array, jax.Array]:
+    K, Kt, C = nodes.xi.shape[0], nodes.zeta.shape[0], B.shape[0]
+    t_xi = a * (nodes.xi @ B.T)  # (K, C)
+    t_zeta = b * (nodes.zeta @ B.T)  # (Kt, C)
     E_zeta = jnp.exp(t_zeta - jnp.max(t_zeta, axis=1, keepdims=True))
     EE_zeta = (E_zeta[:, :, None] * E_zeta[:, None, :]).reshape(Kt, C * C)
 

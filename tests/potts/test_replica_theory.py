@@ -310,6 +310,21 @@ def test_cubature_matches_monte_carlo(setting3):
         assert abs(a - b) < 1e-3 * s
 
 
+def test_fixed_point_jacobian_matches_finite_differences(setting3):
+    """Newton's Jacobian of F = (13)∘(14) (forward mode through the implicit proximal map and the
+    (a, b) rule of the teacher moments) against central differences of F."""
+    import jax
+    import jax.numpy as jnp
+
+    geo, nodes = R._geometry(setting3), R._nodes(*setting3.rules(16, 16))
+    x = jnp.asarray([0.8, 2.5, 3.0])
+    F = jax.jit(lambda y: R._map(y, jnp.asarray(1.0), geo, nodes))
+    J = np.asarray(jax.jacfwd(lambda y: R._map(y, jnp.asarray(1.0), geo, nodes))(x))
+    h = 1e-5
+    fd = np.stack([(np.asarray(F(x + h * e)) - np.asarray(F(x - h * e))) / (2 * h) for e in np.eye(3)], axis=1)
+    np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-9)
+
+
 def test_full_rank_covariance_uses_product_rule_and_gauge_invariance():
     """A full-rank Σ at C = 3 is integrated with a product Gauss–Hermite rule in 3 dimensions (after
     the eigen transform), not by QMC.  Independent reference: adding c·11ᵀ to Σ shifts every logit
