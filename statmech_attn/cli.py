@@ -55,6 +55,9 @@ def version() -> None:
 _register()
 
 
+CACHE_MAX_BYTES = 2 * 1024**3
+
+
 def enable_compilation_cache() -> Path | None:
     """Keep compiled solvers between runs: JAX's persistent compilation cache in
     ``$XDG_CACHE_HOME/statmech_attn/jax`` (default ``~/.cache/statmech_attn/jax``).
@@ -75,6 +78,8 @@ def enable_compilation_cache() -> Path | None:
 
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+    # a size bound switches on JAX's file lock: processes sharing the folder never read a half-written entry
+    jax.config.update("jax_compilation_cache_max_size", CACHE_MAX_BYTES)
     return path
 
 

@@ -106,6 +106,7 @@ def test_cli_compilation_cache_folder(tmp_path, monkeypatch):
     from statmech_attn.cli import enable_compilation_cache
 
     before = jax.config.jax_compilation_cache_dir
+    before_size = jax.config.jax_compilation_cache_max_size
     monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     try:
@@ -115,5 +116,7 @@ def test_cli_compilation_cache_folder(tmp_path, monkeypatch):
         path = enable_compilation_cache()
         assert path == tmp_path / "statmech_attn" / "jax" and path.is_dir()
         assert jax.config.jax_compilation_cache_dir == str(path)
+        assert jax.config.jax_compilation_cache_max_size > 0  # bounded, hence locked across processes
     finally:
         jax.config.update("jax_compilation_cache_dir", before)
+        jax.config.update("jax_compilation_cache_max_size", before_size)
