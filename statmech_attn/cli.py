@@ -59,14 +59,14 @@ CACHE_MAX_BYTES = 2 * 1024**3
 
 
 def enable_compilation_cache() -> Path | None:
-    """Keep compiled solvers between runs: JAX's persistent compilation cache in
-    ``$XDG_CACHE_HOME/statmech_attn/jax`` (default ``~/.cache/statmech_attn/jax``).
+    """With ``STATMECH_ATTN_CACHE=1``, keep compiled solvers between runs: JAX's persistent
+    compilation cache in ``$XDG_CACHE_HOME/statmech_attn/jax`` (default ``~/.cache/statmech_attn/jax``).
 
     A second run of a verb on problems of the same shapes then skips XLA compilation (seconds per
-    solver).  Left alone when ``JAX_COMPILATION_CACHE_DIR`` is set; off with ``STATMECH_ATTN_CACHE=0``.
-    Returns the folder used, or None.
+    solver). Opt-in: reading NumPyro's compiled NUTS block back from the cache once crashed a process
+    (jax 0.10, CPU). Left alone when ``JAX_COMPILATION_CACHE_DIR`` is set. Returns the folder used, or None.
     """
-    if os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.environ.get("STATMECH_ATTN_CACHE", "1") == "0":
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.environ.get("STATMECH_ATTN_CACHE", "0") != "1":
         return None
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     path = base / "statmech_attn" / "jax"

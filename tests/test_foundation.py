@@ -100,7 +100,7 @@ def test_run_directory_is_atomic_and_finite(tmp_path):
 
 
 def test_cli_compilation_cache_folder(tmp_path, monkeypatch):
-    """The console script keeps compiled solvers under $XDG_CACHE_HOME/statmech_attn/jax, unless told not to."""
+    """With STATMECH_ATTN_CACHE=1 the console script keeps compiled solvers under $XDG_CACHE_HOME/statmech_attn/jax."""
     import jax
 
     from statmech_attn.cli import enable_compilation_cache
@@ -113,6 +113,8 @@ def test_cli_compilation_cache_folder(tmp_path, monkeypatch):
         monkeypatch.setenv("STATMECH_ATTN_CACHE", "0")
         assert enable_compilation_cache() is None
         monkeypatch.delenv("STATMECH_ATTN_CACHE")
+        assert enable_compilation_cache() is None  # opt-in
+        monkeypatch.setenv("STATMECH_ATTN_CACHE", "1")
         path = enable_compilation_cache()
         assert path == tmp_path / "statmech_attn" / "jax" and path.is_dir()
         assert jax.config.jax_compilation_cache_dir == str(path)
