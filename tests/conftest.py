@@ -13,3 +13,29 @@ os.environ["STATMECH_ATTN_CACHE"] = "0"
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 import statmech_attn  # noqa: E402,F401  (switches on jax_enable_x64)
+
+
+import gc  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_code():
+    """Free each module's compiled XLA executables and figures when it ends.
+
+    A full run compiles thousands of executables; each keeps memory mappings of its machine code,
+    and without this the process came close to the kernel's map limit (vm.max_map_count) and XLA
+    segfaulted while compiling late in the run.
+    """
+    yield
+    import jax
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    jax.clear_caches()
+    gc.collect()
+    log = os.environ.get("STATMECH_ATTN_TEST_MAPS")
+    if log:
+        with open("/proc/self/maps") as f, open(log, "a") as out:
+            out.write(f"{sum(1 for _ in f)}\n")
