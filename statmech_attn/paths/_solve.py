@@ -39,7 +39,6 @@ from .._solution import Result, Solution, SolverError
 from ..errors import InputError
 from ._action import (EnergyFactors, OrderParameters, PathsProblem, ProblemArrays, action_from, energy_factors,
                       energy_gradient_from, energy_value_and_gradient, entropy, order_parameters)
-from ._kernels import renormalised_kernel
 from ._model import Hyper
 
 SolverName = Literal["newton", "adam", "fixed_point"]
