@@ -81,6 +81,7 @@ def main() -> None:
     ap.add_argument("--skip", default="", help="comma-separated grids to skip: empty,paths,replica")
     ap.add_argument("--paths-p", type=int, default=None, help="override P of the paths grid")
     ap.add_argument("--paths-alphas", type=int, default=None, help="override the number of α of the paths grid")
+    ap.add_argument("--replica-chunk", type=int, default=None, help="α per task of the replica grid (default 5; quick 2)")
     ap.add_argument("--one-thread", action="store_true",
                     help="run this process's XLA on one thread too (a serial baseline with the workers' threading)")
     args = ap.parse_args()
@@ -102,6 +103,7 @@ def main() -> None:
     P = args.paths_p or P
     n_paths = args.paths_alphas or n_paths
     n_rep, chunk_rep = (12, 2) if quick else (50, 5)
+    chunk_rep = args.replica_chunk or chunk_rep
     print(f"# compute_scaling{' --quick' if quick else ''}: cores {os.cpu_count()}, "
           f"load average {os.getloadavg()[0]:.1f} (other processes share these cores); serial XLA on "
           f"{'one thread' if args.one_thread else 'every core'}", flush=True)
