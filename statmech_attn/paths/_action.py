@@ -140,13 +140,15 @@ def readout_order_parameter(trace_u_last: jnp.ndarray, heads_last: int, hyper: H
 
     Written as 2γ / (β + √(β² + 4γ)) when β > 0 (no cancellation).
     """
+    host = all(isinstance(v, (np.ndarray, np.floating, float)) for v in (trace_u_last, hyper.widths, hyper.width_readout))
+    xp = np if host else jnp  # on the host for host inputs (no device dispatch), traceable otherwise
     n_l = hyper.widths[-1]
     n_a = hyper.width_readout
     s2a = hyper.sigma2_readout
     beta = s2a * (heads_last * n_l / n_a - 1.0)
     gamma = trace_u_last * n_l * s2a / (n_a * hyper.sigma2_layers[-1])
-    disc = jnp.sqrt(beta * beta + 4.0 * gamma)
-    return jnp.where(beta > 0, 2.0 * gamma / (beta + disc), 0.5 * (disc - beta))
+    disc = xp.sqrt(beta * beta + 4.0 * gamma)
+    return xp.where(beta > 0, 2.0 * gamma / (beta + disc + (beta <= 0)), 0.5 * (disc - beta))
 
 
 def entropy(U: Sequence[jnp.ndarray], heads: tuple[int, ...], hyper: Hyper, *, assume_pd: bool = False) -> jnp.ndarray:
@@ -255,6 +257,6 @@ def gp_order_parameters(model: PathsModel) -> OrderParameters:
 
 def order_parameters(U: Sequence[jnp.ndarray], model: PathsModel) -> OrderParameters:
     """Bundle U (layer 1 first) with its closed-form U_a."""
-    U = tuple(jnp.asarray(u) for u in U)
-    u_a = readout_order_parameter(jnp.trace(U[-1]), model.heads[-1], model.hyper())
-    return OrderParameters(U=U, U_a=u_a)
+    host = all(isinstance(u, np.ndarray) for u in U)
+    u_a = readout_order_parameter(np.trace(U[-1]) if host else jnp.trace(U[-1]), model.heads[-1], model.hyper())
+    return OrderParameters(U=tuple(jnp.asarray(u) for u in U), U_a=jnp.asarray(u_a))

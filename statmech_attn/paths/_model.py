@@ -13,6 +13,7 @@ import math
 from typing import Literal, NamedTuple
 
 import jax.numpy as jnp
+import numpy as np
 
 from ..errors import InputError
 
@@ -106,12 +107,12 @@ class PathsModel:
 
     def hyper(self) -> "Hyper":
         """The continuous hyper-parameters as a JAX pytree (traced, so sweeps compile once)."""
-        return Hyper(
-            sigma2_layers=jnp.asarray(self.sigma2_layers, dtype=jnp.float64),
-            sigma2_readout=jnp.asarray(self.sigma2_readout, dtype=jnp.float64),
-            widths=jnp.asarray(self.widths, dtype=jnp.float64),
-            width_readout=jnp.asarray(self.width_readout, dtype=jnp.float64),
-            temperature=jnp.asarray(self.temperature, dtype=jnp.float64),
+        return Hyper(  # host arrays: no device dispatch here, jit transfers them with its other arguments
+            sigma2_layers=np.asarray(self.sigma2_layers, dtype=np.float64),
+            sigma2_readout=np.asarray(self.sigma2_readout, dtype=np.float64),
+            widths=np.asarray(self.widths, dtype=np.float64),
+            width_readout=np.asarray(self.width_readout, dtype=np.float64),
+            temperature=np.asarray(self.temperature, dtype=np.float64),
         )
 
 

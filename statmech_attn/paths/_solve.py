@@ -107,6 +107,33 @@ def pack(U: Sequence[jnp.ndarray], layout: Layout) -> jnp.ndarray:
     return jnp.concatenate(parts)
 
 
+def pack_np(U: Sequence[np.ndarray], layout: Layout) -> np.ndarray:
+    """:func:`pack` on the host (NumPy): no device dispatch for the solvers' set-up."""
+    parts = []
+    for u, d in zip(U, layout.dims):
+        u = np.asarray(u, dtype=np.float64)
+        c = np.linalg.cholesky(0.5 * (u + u.T))
+        rows, cols = np.tril_indices(d)
+        vals = c[rows, cols]
+        parts.append(np.where(rows == cols, np.log(np.where(rows == cols, vals, 1.0)), vals))
+    return np.concatenate(parts)
+
+
+def unpack_np(theta: np.ndarray, layout: Layout) -> tuple[np.ndarray, ...]:
+    """:func:`unpack` on the host (NumPy)."""
+    theta = np.asarray(theta, dtype=np.float64)
+    out, k = [], 0
+    for d in layout.dims:
+        n = d * (d + 1) // 2
+        rows, cols = np.tril_indices(d)
+        vals = theta[k:k + n]
+        lower = np.zeros((d, d))
+        lower[rows, cols] = np.where(rows == cols, np.exp(np.where(rows == cols, vals, 0.0)), vals)
+        out.append(lower @ lower.T)
+        k += n
+    return tuple(out)
+
+
 def flatten_U(U: Sequence[jnp.ndarray]) -> jnp.ndarray:
     return jnp.concatenate([u.reshape(-1) for u in U])
 
@@ -117,12 +144,6 @@ def unflatten_U(u: jnp.ndarray, layout: Layout) -> tuple[jnp.ndarray, ...]:
         out.append(u[k:k + d * d].reshape(d, d))
         k += d * d
     return tuple(out)
-
-
-@functools.lru_cache(maxsize=32)
-def symmetric_basis_jnp(layout: Layout) -> jnp.ndarray:
-    """:func:`symmetric_basis` as a (cached) device array."""
-    return jnp.asarray(symmetric_basis(layout))
 
 
 def symmetric_basis(layout: Layout) -> np.ndarray:
@@ -141,30 +162,72 @@ def symmetric_basis(layout: Layout) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------
-# derivatives
+# derivatives over the independent entries x = (upper triangles of U₁, …, U_L)
+
+
+def x_multiplicity(layout: Layout) -> np.ndarray:
+    """How many entries of U each independent entry sets: 1 on a diagonal, 2 off it (x order)."""
+    return np.concatenate([np.where(r == c, 1.0, 2.0) for r, c in (np.triu_indices(d) for d in layout.dims)])
+
+
+def x_to_U(x: jnp.ndarray, layout: Layout) -> tuple[jnp.ndarray, ...]:
+    """Independent entries (row-major upper triangles, layer 1 first) ↦ symmetric (U₁, …, U_L)."""
+    out, k = [], 0
+    for d in layout.dims:
+        rows, cols = np.triu_indices(d)
+        n = rows.size
+        out.append(jnp.zeros((d, d), dtype=x.dtype).at[rows, cols].set(x[k:k + n]).at[cols, rows].set(x[k:k + n]))
+        k += n
+    return tuple(out)
+
+
+def U_to_x(U: Sequence[jnp.ndarray]) -> jnp.ndarray:
+    """(U₁, …, U_L) ↦ their independent entries (row-major upper triangles)."""
+    return jnp.concatenate([u[np.triu_indices(u.shape[0])] for u in U])
+
+
+def theta_to_x(theta: jnp.ndarray, layout: Layout) -> jnp.ndarray:
+    """θ ↦ x, the independent entries of U_ℓ = L_ℓ L_ℓᵀ."""
+    return U_to_x(unpack(theta, layout))
 
 
 def _action_flat(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> jnp.ndarray:
+    """S over all entries of (U₁, …, U_L) flattened, each U symmetrised first (the symmetric convention)."""
     U = unflatten_U(u, layout)
     U = tuple(0.5 * (m + m.T) for m in U)
     return action_from(U, arrays, layout.heads, hyper)
 
 
-def _entropy_flat(u: jnp.ndarray, hyper: Hyper, layout: Layout, assume_pd: bool = False) -> jnp.ndarray:
-    U = unflatten_U(u, layout)
-    U = tuple(0.5 * (m + m.T) for m in U)
-    return entropy(U, layout.heads, hyper, assume_pd=assume_pd)
+def _action_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> jnp.ndarray:
+    return action_from(x_to_U(x, layout), arrays, layout.heads, hyper)
 
 
-def value_and_gradient_U(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """(S, ∂S/∂U) over the flattened entries: energy part in closed form (Ω), entropy by autodiff."""
-    n_max = jnp.maximum(jnp.max(hyper.widths), hyper.width_readout)
-    s_ent, g_ent = jax.value_and_grad(_entropy_flat)(u, hyper, layout)
-    d1 = layout.dims[0]
-    u1 = u[: d1 * d1].reshape(d1, d1)
-    e, omega = energy_value_and_gradient(0.5 * (u1 + u1.T), arrays, hyper.temperature)
-    g = g_ent.at[: d1 * d1].add(omega.reshape(-1))
-    return (e + s_ent) / n_max, g / n_max
+def _entropy_x(x: jnp.ndarray, hyper: Hyper, layout: Layout, assume_pd: bool = False) -> jnp.ndarray:
+    return entropy(x_to_U(x, layout), layout.heads, hyper, assume_pd=assume_pd)
+
+
+def _n_max(hyper: Hyper) -> jnp.ndarray:
+    return jnp.maximum(jnp.max(hyper.widths), hyper.width_readout)
+
+
+def _upper(m: jnp.ndarray) -> jnp.ndarray:
+    """The independent entries of a symmetric-matrix gradient D: D_aa and D_ab + D_ba (a < b)."""
+    rows, cols = np.triu_indices(m.shape[0])
+    return m[rows, cols] + jnp.where(jnp.asarray(rows == cols), 0.0, m[cols, rows])
+
+
+def value_and_gradient_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(S, ∂S/∂x) over the independent entries: energy part in closed form (Ω), entropy by autodiff."""
+    s_ent, g_ent = jax.value_and_grad(_entropy_x)(x, hyper, layout)
+    n1 = layout.dims[0] * (layout.dims[0] + 1) // 2
+    f = energy_factors(x_to_U(x[:n1], layout._replace(dims=layout.dims[:1]))[0], arrays, hyper.temperature)
+    g = g_ent.at[:n1].add(_upper(energy_gradient_from(f)))
+    return (f.value + s_ent) / _n_max(hyper), g / _n_max(hyper)
+
+
+def residual_of(g_x: jnp.ndarray, layout: Layout) -> jnp.ndarray:
+    """max |∂S/∂U| (symmetric-matrix gradient) from the gradient over the independent entries."""
+    return jnp.max(jnp.abs(g_x / x_multiplicity(layout)))
 
 
 def _pair_gram(upper: jnp.ndarray, h: int) -> jnp.ndarray:
@@ -186,8 +249,30 @@ def _pair_gram(upper: jnp.ndarray, h: int) -> jnp.ndarray:
     return jnp.where(same, gram_same[pp, qq], gram_flip[pp, qq])
 
 
+def _blocks_m(z: jnp.ndarray) -> jnp.ndarray:
+    """M_{xy} = z_xᵀ z_y (N₀ × N₀) for x ≤ y, from one (H N₀)² product."""
+    p, n0, h = z.shape
+    xi, yi = np.triu_indices(h)
+    zc = jnp.transpose(z, (0, 2, 1)).reshape(p, h * n0)
+    return (zc.T @ zc).reshape(h, n0, h, n0)[xi, :, yi, :]
+
+
+def _blocks_w(z: jnp.ndarray) -> jnp.ndarray:
+    """W_{xy} = z_x z_yᵀ (P' × P') for x ≤ y, from one (H P')² product."""
+    p, n0, h = z.shape
+    xi, yi = np.triu_indices(h)
+    zr = jnp.transpose(z, (2, 0, 1)).reshape(h * p, n0)
+    return (zr @ zr.T).reshape(h, p, h, p)[xi, :, yi, :]
+
+
+def _data_terms(f: EnergyFactors) -> jnp.ndarray:
+    """v_{ab} = z_a w_b (H, H, P'), w_a = z_aᵀ C⁻¹Y = X_aᵀ r."""
+    w = jnp.einsum("pia,p->ia", f.z, f.y_white)
+    return jnp.einsum("pia,ib->abp", f.z, w)
+
+
 def energy_hessian_from(f: EnergyFactors) -> jnp.ndarray:
-    """∂²E/∂U₁∂U₁ (closed form above) from whitened inputs z_a = C⁻¹X_a (P' × N₀), w_a = z_aᵀ C⁻¹Y.
+    """∂²E/∂U₁∂U₁ over all (row-major) entries of U₁, from whitened inputs z_a = C⁻¹X_a, w_a = z_aᵀ C⁻¹Y.
 
     With M_{bc} = z_bᵀ z_c (N₀ × N₀), W_{ab} = z_a z_bᵀ (P' × P') and v_{ab} = z_a w_b (P'):
 
@@ -199,15 +284,11 @@ def energy_hessian_from(f: EnergyFactors) -> jnp.ndarray:
     """
     z = f.z
     p, n0, h = z.shape
-    xi, yi = np.triu_indices(h)
     if n0 <= p:
-        m_upper = jnp.einsum("pin,pjn->nij", z[:, :, xi], z[:, :, yi])  # M_{xy}, x ≤ y
-        term1 = jnp.transpose(_pair_gram(m_upper, h), (2, 0, 1, 3))  # [a,b,c,d] = ⟨M_{bc}, M_{ad}⟩
+        term1 = jnp.transpose(_pair_gram(_blocks_m(z), h), (2, 0, 1, 3))  # [a,b,c,d] = ⟨M_{bc}, M_{ad}⟩
     else:
-        w_upper = jnp.einsum("pin,qin->npq", z[:, :, xi], z[:, :, yi])  # W_{xy}, x ≤ y
-        term1 = jnp.transpose(_pair_gram(w_upper, h), (1, 0, 2, 3))  # [a,b,c,d] = ⟨W_{ba}, W_{cd}⟩
-    w = jnp.einsum("pia,p->ia", z, f.y_white)  # w_a = X_aᵀ r
-    v = jnp.einsum("pia,ib->abp", z, w)  # v_{ab} = z_a w_b
+        term1 = jnp.transpose(_pair_gram(_blocks_w(z), h), (1, 0, 2, 3))  # [a,b,c,d] = ⟨W_{ba}, W_{cd}⟩
+    v = _data_terms(f)
     vv = jnp.einsum("abp,cdp->abcd", v, v)  # v_{ab}·v_{cd}
     term2 = jnp.transpose(vv, (2, 3, 1, 0))  # [a,b,c,d] = v_{dc}·v_{ab}
     term3 = jnp.transpose(vv, (1, 0, 2, 3))  # [a,b,c,d] = v_{ba}·v_{cd}
@@ -219,36 +300,65 @@ def energy_hessian(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndar
     return energy_hessian_from(energy_factors(u1, arrays, temperature))
 
 
-def _entropy_derivatives(u: jnp.ndarray, hyper: Hyper, layout: Layout) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
-    """(S_ent, ∂S_ent/∂U, ∂²S_ent/∂U²) over the flattened entries, by autodiff (small matrices only)."""
-    s, g = jax.value_and_grad(_entropy_flat)(u, hyper, layout)
-    h = jax.hessian(_entropy_flat)(u, hyper, layout, True)
-    return s, g, h
+def _hessian_route(p: int, n0: int, h: int) -> str:
+    """'w' (P' × P' blocks, symmetric pairs) or 'm' (N₀ × N₀ blocks): the one with fewer multiply-adds."""
+    pairs = h * (h + 1) // 2
+    cost_w = (h * p) ** 2 * n0 + pairs**2 * p * (p + 1) // 2
+    cost_m = (h * n0) ** 2 * p + 2 * pairs**2 * n0**2
+    return "w" if cost_w <= cost_m else "m"
 
 
-def value_gradient_hessian_U(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout):
-    """(S, ∂S/∂U, ∂²S/∂U²) of the normalised action over the flattened entries of (U₁, …, U_L).
+def energy_hessian_x_from(f: EnergyFactors, route: str | None = None) -> jnp.ndarray:
+    """∂²E/∂x∂x over the independent entries x_p, p = (a ≤ b), of U₁ (x_p sets U_ab = U_ba).
 
-    The energy's value, gradient and Hessian share one Cholesky factorisation and one triangular solve.
+    A perturbation dx moves the whitened kernel by Σ_p dx_p S_p with S_p = W_ab + W_ba (a < b),
+    S_aa = W_aa, W_ab = z_a z_bᵀ; so, from d²E = −Tr(G dK G dK) + 2 rᵀ dK G dK r,
+
+        ∂²E/∂x_p∂x_q = −⟨S_p, S_q⟩_F + 2 s_p·s_q,     s_p = S_p C⁻¹Y = v_ab + v_ba (a < b), v_aa.
+
+    The Gram ⟨S_p, S_q⟩ of symmetric P' × P' matrices runs over their upper triangles only
+    (route 'w'); when N₀ ≪ P' the full-entry form over N₀ × N₀ blocks is projected instead
+    (route 'm').  ``route=None`` takes the one with fewer multiply-adds.
     """
-    n_max = jnp.maximum(jnp.max(hyper.widths), hyper.width_readout)
-    s_ent, g_ent, h_ent = _entropy_derivatives(u, hyper, layout)
-    d1 = layout.dims[0]
-    u1 = u[: d1 * d1].reshape(d1, d1)
-    f = energy_factors(0.5 * (u1 + u1.T), arrays, hyper.temperature)
-    g = g_ent.at[: d1 * d1].add(energy_gradient_from(f).reshape(-1))
-    h = h_ent.at[: d1 * d1, : d1 * d1].add(energy_hessian_from(f))
+    z = f.z
+    p, n0, h = z.shape
+    xi, yi = np.triu_indices(h)
+    half = jnp.asarray(np.where(xi == yi, 0.5, 1.0))
+    v = _data_terms(f)
+    s = (v[xi, yi] + v[yi, xi]) * half[:, None]  # s_p (pairs, P')
+    route = route or _hessian_route(p, n0, h)
+    if route == "w":
+        w = _blocks_w(z)
+        sym = (w + jnp.swapaxes(w, 1, 2)) * half[:, None, None]  # S_p
+        iu, ju = np.triu_indices(p)
+        weights = jnp.asarray(np.where(iu == ju, 1.0, math.sqrt(2.0)))
+        flat = sym[:, iu, ju] * weights  # ⟨S_p, S_q⟩ = flat_p · flat_q
+        gram = flat @ flat.T
+    elif route == "m":
+        full = jnp.transpose(_pair_gram(_blocks_m(z), h), (2, 0, 1, 3))  # [a,b,c,d] = ⟨M_bc, M_ad⟩
+        gram = (full[xi, yi] + full[yi, xi]) * half[:, None, None]
+        gram = (gram[:, xi, yi] + gram[:, yi, xi]) * half[None, :]
+    else:
+        raise ValueError(f"route must be 'w' or 'm', not {route!r}")
+    return -gram + 2.0 * (s @ s.T)
+
+
+def value_gradient_hessian_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout):
+    """(S, ∂S/∂x, ∂²S/∂x²) of the normalised action over the independent entries of (U₁, …, U_L).
+
+    The energy's value, gradient and Hessian share one Cholesky factorisation and one triangular
+    solve; the entropy (small matrices) is differentiated by autodiff.
+    """
+    n_max = _n_max(hyper)
+    s_ent, g_ent = jax.value_and_grad(_entropy_x)(x, hyper, layout)
+    h_ent = jax.hessian(_entropy_x)(x, hyper, layout, True)
+    n1 = layout.dims[0] * (layout.dims[0] + 1) // 2
+    f = energy_factors(x_to_U(x[:n1], layout._replace(dims=layout.dims[:1]))[0], arrays, hyper.temperature)
+    g = g_ent.at[:n1].add(_upper(energy_gradient_from(f)))
+    # the barrier keeps XLA from fusing the gradient's contractions of z into the Hessian's (a layout
+    # that made the whole evaluation ~1.5× slower at H_tot = 16)
+    h = h_ent.at[:n1, :n1].add(energy_hessian_x_from(f._replace(z=jax.lax.optimization_barrier(f.z))))
     return (f.value + s_ent) / n_max, g / n_max, h / n_max
-
-
-def hessian_U(u: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> jnp.ndarray:
-    """Hessian of the normalised action over all entries of (U₁, …, U_L) (flattened)."""
-    return value_gradient_hessian_U(u, arrays, hyper, layout)[2]
-
-
-def gradient_U(U: Sequence[jnp.ndarray], arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """(S, ∂S/∂U flattened) with ∂S/∂U the symmetric-matrix gradient."""
-    return value_and_gradient_U(flatten_U(U), arrays, hyper, layout)
 
 
 # ------------------------------------------------------------------------------------------
@@ -259,10 +369,10 @@ class _Derivs(NamedTuple):
     """Everything Newton needs at one point θ."""
 
     value: jnp.ndarray
-    g_u: jnp.ndarray
+    residual: jnp.ndarray  # max |∂S/∂U|
     g_theta: jnp.ndarray
     h_theta: jnp.ndarray
-    h_u: jnp.ndarray
+    h_x: jnp.ndarray  # ∂²S/∂x² over the independent entries (for the reported eigenvalues)
 
 
 class _NewtonState(NamedTuple):
@@ -280,24 +390,19 @@ class _NewtonState(NamedTuple):
 
     @property
     def residual(self) -> jnp.ndarray:
-        return jnp.max(jnp.abs(self.d.g_u))
-
-    @property
-    def h_u(self) -> jnp.ndarray:
-        return self.d.h_u
+        return self.d.residual
 
 
 def _theta_value_grad_hess(theta, arrays, hyper, layout) -> _Derivs:
-    """S, ∂S/∂U, ∂S/∂θ, ∂²S/∂θ² and ∂²S/∂U² at θ (chain rule through U = unpack(θ))."""
-    U = unpack(theta, layout)
-    u = flatten_U(U)
-    value, g_u, h_u = value_gradient_hessian_U(u, arrays, hyper, layout)
-    jac = jax.jacfwd(lambda t: flatten_U(unpack(t, layout)))(theta)
-    g_theta = jac.T @ g_u
-    g_fixed = jax.lax.stop_gradient(g_u)
-    h_curv = jax.hessian(lambda t: g_fixed @ flatten_U(unpack(t, layout)))(theta)
-    h_theta = jac.T @ h_u @ jac + h_curv
-    return _Derivs(value, g_u, g_theta, 0.5 * (h_theta + h_theta.T), h_u)
+    """S, max |∂S/∂U|, ∂S/∂θ, ∂²S/∂θ² and ∂²S/∂x² at θ (chain rule through x = theta_to_x(θ))."""
+    x_of = functools.partial(theta_to_x, layout=layout)
+    value, g_x, h_x = value_gradient_hessian_x(x_of(theta), arrays, hyper, layout)
+    jac = jax.jacfwd(x_of)(theta)  # square: θ ↦ x is a bijection onto positive-definite U
+    g_theta = jac.T @ g_x
+    g_fixed = jax.lax.stop_gradient(g_x)
+    h_curv = jax.hessian(lambda t: g_fixed @ x_of(t))(theta)
+    h_theta = jac.T @ h_x @ jac + h_curv
+    return _Derivs(value, residual_of(g_x, layout), g_theta, 0.5 * (h_theta + h_theta.T), h_x)
 
 
 def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _NewtonState:
@@ -315,10 +420,10 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
     derivs = functools.partial(_theta_value_grad_hess, arrays=arrays, hyper=hyper, layout=layout)
 
     def value_at(theta):
-        return _action_flat(flatten_U(unpack(theta, layout)), arrays, hyper, layout)
+        return _action_x(theta_to_x(theta, layout), arrays, hyper, layout)
 
     def finite(e: _Derivs):
-        return jnp.isfinite(e.value) & jnp.all(jnp.isfinite(e.g_u)) & jnp.all(jnp.isfinite(e.h_theta))
+        return jnp.isfinite(e.value) & jnp.isfinite(e.residual) & jnp.all(jnp.isfinite(e.h_theta))
 
     def body(state: _NewtonState) -> _NewtonState:
         first = state.it < 0  # the pass that evaluates θ₀
@@ -368,7 +473,7 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
                              jnp.where(accepted, jnp.where(state.backtrack, lam, lam / 10.0),
                                        jnp.where(full_failed, lam, jnp.where(lam == 0, 1e-6 * scale, lam * 10.0))))
         lam_next = jnp.where(lam_next < 1e-14 * scale, 0.0, lam_next)
-        residual = jnp.max(jnp.abs(d_next.g_u))
+        residual = d_next.residual
         status = jnp.where(residual <= tol, _CONVERGED, _RUNNING)
         status = jnp.where(first & ~finite(trial), _NONFINITE, status)
         status = jnp.where(lam_next > 1e20 * scale, _DIVERGED, status)
@@ -378,10 +483,9 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
     def cond(state: _NewtonState):
         return jnp.logical_and(state.status == _RUNNING, state.it < max_steps)
 
-    n, n_full = layout.n_theta, layout.n_full
+    n = layout.n_theta
     zero = jnp.zeros((), theta0.dtype)
-    d0 = _Derivs(zero, jnp.zeros(n_full, theta0.dtype), jnp.zeros(n, theta0.dtype), jnp.eye(n, dtype=theta0.dtype),
-                 jnp.zeros((n_full, n_full), theta0.dtype))
+    d0 = _Derivs(zero, zero, jnp.zeros(n, theta0.dtype), jnp.eye(n, dtype=theta0.dtype), jnp.zeros((n, n), theta0.dtype))
     init = _NewtonState(theta0, d0, zero, jnp.asarray(-1), jnp.asarray(0), jnp.asarray(False), jnp.asarray(_RUNNING))
     final = jax.lax.while_loop(cond, body, init)
     status = jnp.where(final.status == _RUNNING, _MAX_STEPS, final.status)
@@ -389,9 +493,9 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
 
 
 @functools.partial(jax.jit, static_argnames=("layout",))
-def _newton_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps, basis):
+def _newton_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps):
     final = _newton_loop(theta0, arrays, hyper, layout, tol, max_steps)
-    return final, newton_summary(final, basis)
+    return final, newton_summary(final)
 
 
 # ------------------------------------------------------------------------------------------
@@ -413,15 +517,12 @@ def _adam_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps, learning_ra
     opt = optax.adam(learning_rate)
 
     def grads(theta):
-        U = unpack(theta, layout)
-        u = flatten_U(U)
-        value, g_u = value_and_gradient_U(u, arrays, hyper, layout)
-        _, vjp = jax.vjp(lambda t: flatten_U(unpack(t, layout)), theta)
-        return value, g_u, vjp(g_u)[0]
+        x, vjp = jax.vjp(lambda t: theta_to_x(t, layout), theta)
+        value, g_x = value_and_gradient_x(x, arrays, hyper, layout)
+        return value, residual_of(g_x, layout), vjp(g_x)[0]
 
     def body(s: _AdamState) -> _AdamState:
-        value, g_u, g_theta = grads(s.theta)
-        residual = jnp.max(jnp.abs(g_u))
+        value, residual, g_theta = grads(s.theta)
         updates, opt_state = opt.update(g_theta, s.opt)
         theta = optax.apply_updates(s.theta, updates)
         hit = value <= target
@@ -445,35 +546,31 @@ def _adam_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps, learning_ra
 # diagnostics and the public entry point
 
 
-def _hessian_extremes(h_u: jnp.ndarray, basis: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+def _hessian_extremes(h_x: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
     """Smallest and largest eigenvalue of the Hessian over the independent entries of the U_ℓ."""
-    h_sym = basis.T @ h_u @ basis
-    eig = jnp.linalg.eigvalsh(0.5 * (h_sym + h_sym.T))
+    eig = jnp.linalg.eigvalsh(0.5 * (h_x + h_x.T))
     return eig[0], eig[-1]
 
 
 @functools.partial(jax.jit, static_argnames=("layout",))
-def _diagnostics(theta, arrays, hyper, layout: Layout, basis):
-    u = flatten_U(unpack(theta, layout))
-    value, g_u, h_u = value_gradient_hessian_U(u, arrays, hyper, layout)
-    return (value, jnp.max(jnp.abs(g_u))) + _hessian_extremes(h_u, basis)
+def _diagnostics(theta, arrays, hyper, layout: Layout):
+    value, g_x, h_x = value_gradient_hessian_x(theta_to_x(theta, layout), arrays, hyper, layout)
+    return jnp.stack((value, residual_of(g_x, layout)) + _hessian_extremes(h_x))
 
 
-def newton_summary(final: _NewtonState, basis: jnp.ndarray) -> jnp.ndarray:
+def newton_summary(final: _NewtonState) -> jnp.ndarray:
     """(S, residual, λ_min, λ_max) at a converged Newton iterate, from the loop's last derivatives."""
-    eig_min, eig_max = _hessian_extremes(final.h_u, basis)
+    eig_min, eig_max = _hessian_extremes(final.d.h_x)
     return jnp.stack([final.value, final.residual, eig_min, eig_max])
 
 
-def _initial_theta(problem: PathsProblem, init: Any, layout: Layout) -> jnp.ndarray:
-    from ._action import gp_order_parameters
-
+def _initial_theta(problem: PathsProblem, init: Any, layout: Layout) -> np.ndarray:
+    """θ of the warm start (default the GP point), checked and packed on the host."""
     if init is None:
-        U = gp_order_parameters(problem.model).U
-    elif isinstance(init, OrderParameters):
-        U = init.U
-    else:
-        U = tuple(init)
+        m = problem.model
+        return pack_np(tuple(np.eye(d) * m.sigma2_readout * float(np.prod(m.sigma2_layers[l:]))
+                             for l, d in enumerate(layout.dims)), layout)
+    U = init.U if isinstance(init, OrderParameters) else tuple(init)
     if len(U) != len(layout.dims):
         raise InputError("init", f"{len(U)} matrices", f"must give one U per layer (L = {len(layout.dims)})")
     for l, (u, d) in enumerate(zip(U, layout.dims)):
@@ -486,7 +583,7 @@ def _initial_theta(problem: PathsProblem, init: Any, layout: Layout) -> jnp.ndar
             np.linalg.cholesky(0.5 * (u + u.T))
         except np.linalg.LinAlgError:
             raise InputError(f"init.U[{l}]", "matrix", "must be symmetric positive definite") from None
-    return pack(tuple(jnp.asarray(u) for u in U), layout)
+    return pack_np(U, layout)
 
 
 def finish(theta: jnp.ndarray, problem: PathsProblem, layout: Layout, *, status: int, iterations: int,
@@ -499,11 +596,12 @@ def finish(theta: jnp.ndarray, problem: PathsProblem, layout: Layout, *, status:
     """
     hyper = problem.model.hyper()
     if known is None:
-        known = _diagnostics(theta, problem.arrays, hyper, layout, symmetric_basis_jnp(layout))
+        known = _diagnostics(theta, problem.arrays, hyper, layout)
     value, residual, eig_min, eig_max = (float(v) for v in np.asarray(known))
-    U = unpack(theta, layout)
+    theta = np.asarray(theta)
+    U = unpack_np(theta, layout)
     result = _CODE_TO_RESULT[int(status)]
-    finite = all(math.isfinite(v) for v in (value, residual)) and bool(jnp.all(jnp.isfinite(theta)))
+    finite = all(math.isfinite(v) for v in (value, residual)) and bool(np.all(np.isfinite(theta)))
     if not finite:
         result = Result.nonfinite
     elif result is Result.converged and residual > tol:
@@ -549,13 +647,14 @@ def solve(problem: PathsProblem, *, solver: SolverName = "newton", max_steps: in
     t0 = time.perf_counter()
     if solver == "newton":
         steps = 200 if max_steps is None else int(max_steps)
-        final, summary = _newton_jit(theta0, problem.arrays, hyper, layout, tol, steps, symmetric_basis_jnp(layout))
-        jax.block_until_ready(final.theta)
-        status = int(final.status)
+        final, summary = _newton_jit(theta0, problem.arrays, hyper, layout, tol, steps)
+        theta, status, its, lam, rejected, summary = jax.device_get(
+            (final.theta, final.status, final.it, final.lam, final.n_rejected, summary))  # one transfer
+        status = int(status)
         known = summary if status == _CONVERGED else None
-        sol = finish(final.theta, problem, layout, status=status, iterations=int(final.it), solver="newton",
+        sol = finish(theta, problem, layout, status=status, iterations=int(its), solver="newton",
                      wall=time.perf_counter() - t0, tol=tol, known=known,
-                     extra={"lm_damping": float(final.lam), "rejected_steps": int(final.n_rejected)})
+                     extra={"lm_damping": float(lam), "rejected_steps": int(rejected)})
     elif solver == "adam":
         steps = 200_000 if max_steps is None else int(max_steps)
         target = -jnp.inf if target_action is None else float(target_action)

@@ -18,11 +18,11 @@ import numpy as np
 from .._solution import Solution
 from ..errors import InputError
 from ._action import OrderParameters, PathsProblem
-from ._solve import _CONVERGED, Layout, _initial_theta, _newton_loop, finish, layout_of, newton_summary, symmetric_basis_jnp
+from ._solve import _CONVERGED, Layout, _initial_theta, _newton_loop, finish, layout_of, newton_summary
 
 
 @functools.partial(jax.jit, static_argnames=("layout",))
-def _sweep_jit(theta0, arrays, hyper0, layout: Layout, alphas, n_train, tol, max_steps, basis):
+def _sweep_jit(theta0, arrays, hyper0, layout: Layout, alphas, n_train, tol, max_steps):
     n_max0 = jnp.maximum(jnp.max(hyper0.widths), hyper0.width_readout)
 
     def step(theta, alpha):
@@ -30,7 +30,7 @@ def _sweep_jit(theta0, arrays, hyper0, layout: Layout, alphas, n_train, tol, max
         hyper = hyper0._replace(widths=hyper0.widths * factor, width_readout=hyper0.width_readout * factor)
         final = _newton_loop(theta, arrays, hyper, layout, tol, max_steps)
         carry = jnp.where(final.status == _CONVERGED, final.theta, theta)
-        return carry, (final.theta, final.status, final.it, newton_summary(final, basis))
+        return carry, (final.theta, final.status, final.it, newton_summary(final))
 
     _, outs = jax.lax.scan(step, theta0, alphas)
     return outs
@@ -55,7 +55,7 @@ def sweep(problem: PathsProblem, alphas: Sequence[float], *, tol: float = 1e-10,
     theta0 = _initial_theta(problem, init, layout)
     t0 = time.perf_counter()
     thetas, status, its, summaries = _sweep_jit(theta0, problem.arrays, problem.model.hyper(), layout, jnp.asarray(a[order]),
-                                                float(problem.n_train), float(tol), int(max_steps), symmetric_basis_jnp(layout))
+                                                float(problem.n_train), float(tol), int(max_steps))
     jax.block_until_ready(thetas)
     thetas, status, its, summaries = (np.asarray(v) for v in (thetas, status, its, summaries))
     wall = time.perf_counter() - t0

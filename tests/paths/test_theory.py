@@ -11,7 +11,9 @@ import pytest
 from scipy.optimize import brentq
 
 import statmech_attn.paths as sp
-from statmech_attn.paths._solve import _action_flat, energy_hessian, flatten_U, hessian_U, layout_of, symmetric_basis
+from statmech_attn.paths._action import energy_factors
+from statmech_attn.paths._solve import (U_to_x, _action_flat, _action_x, energy_hessian, energy_hessian_x_from, flatten_U,
+                                      layout_of, symmetric_basis, value_gradient_hessian_x)
 from tests.problems import random_data, random_problem
 
 
@@ -108,17 +110,24 @@ def test_energy_hessian_closed_form_matches_autodiff(p, n0):
     rng = np.random.default_rng(0)
     a = rng.standard_normal((4, 4))
     U = (jnp.asarray(a @ a.T / 4 + np.eye(4)), jnp.asarray(np.eye(2) * 0.8))
-    u = flatten_U(U)
-    B = symmetric_basis(layout)
-    h_closed = np.asarray(hessian_U(u, problem.arrays, problem.model.hyper(), layout))
-    h_auto = np.asarray(jax.jit(jax.hessian(_action_flat), static_argnums=3)(u, problem.arrays, problem.model.hyper(), layout))
-    np.testing.assert_allclose(B.T @ h_closed @ B, B.T @ h_auto @ B, rtol=1e-10, atol=1e-12)
-    # the energy block alone against autodiff of E
-    e = lambda m: sp.energy(0.5 * (m + m.T), problem.arrays, problem.model.hyper().temperature)  # noqa: E731
+    hyper = problem.model.hyper()
+    # the whole action over the independent entries, closed-form energy block against autodiff
+    x = U_to_x(U)
+    value, g_x, h_x = value_gradient_hessian_x(x, problem.arrays, hyper, layout)
+    s_auto = lambda v: _action_x(v, problem.arrays, hyper, layout)  # noqa: E731
+    np.testing.assert_allclose(float(value), float(s_auto(x)), rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(g_x), np.asarray(jax.grad(s_auto)(x)), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(h_x), np.asarray(jax.jit(jax.hessian(s_auto))(x)), rtol=1e-10, atol=1e-12)
+    # the energy block alone, both routes, against autodiff of E over all entries (projected)
+    T = hyper.temperature
+    e = lambda m: sp.energy(0.5 * (m + m.T), problem.arrays, T)  # noqa: E731
     h_e = jax.jit(jax.hessian(e))(U[0]).reshape(16, 16)
-    h_c = energy_hessian(U[0], problem.arrays, problem.model.hyper().temperature)
     Bs = symmetric_basis(layout_of((4,)))
-    np.testing.assert_allclose(Bs.T @ np.asarray(h_c) @ Bs, Bs.T @ np.asarray(h_e) @ Bs, rtol=1e-10, atol=1e-12)
+    h_ref = Bs.T @ np.asarray(h_e) @ Bs
+    np.testing.assert_allclose(Bs.T @ np.asarray(energy_hessian(U[0], problem.arrays, T)) @ Bs, h_ref, rtol=1e-10, atol=1e-12)
+    f = energy_factors(U[0], problem.arrays, T)
+    for route in ("w", "m"):
+        np.testing.assert_allclose(np.asarray(energy_hessian_x_from(f, route)), h_ref, rtol=1e-10, atol=1e-12)
 
 
 def test_gp_limit_large_width():
