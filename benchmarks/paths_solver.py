@@ -32,13 +32,11 @@ import time
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
 import numpy as np
 
 import statmech_attn.paths as sp
-from statmech_attn.paths._action import energy_factors
-from statmech_attn.paths._kernels import renormalised_kernel
-from statmech_attn.paths._solve import _theta_value_grad_hess, energy_hessian_from, layout_of, pack
+from statmech_attn.paths._action import energy_factors, energy_gradient_x_from, training_kernel, uses_prekernels
+from statmech_attn.paths._solve import _theta_value_grad_hess, energy_gradient_hessian_x_from, layout_of, pack
 
 CLOCK = time.process_time
 
@@ -68,27 +66,29 @@ def timed(fn, repeat: int = 1):
 
 
 def cost_split(problem: sp.PathsProblem, U) -> dict[str, float]:
-    """Seconds of each part of one Newton iteration at U: kernel build, Cholesky of K + T I, whitening
-    z = C⁻¹X̃ (these three are also Adam's gradient), energy Hessian, and the whole derivative evaluation."""
+    """Seconds of each part of one Newton iteration at U: kernel build, Cholesky of K + T I, the rest
+    of the energy gradient (whitening z = C⁻¹X̃, or G = (K + T I)⁻¹ with stored pair kernels) — these
+    three are Adam's gradient —, the energy Hessian, and the whole derivative evaluation."""
     a = problem.arrays
     hyper = problem.model.hyper()
     T = jnp.asarray(problem.model.temperature)
     layout = layout_of(problem.model.heads)
     theta = pack(U, layout)
-    p, n0, h = a.xt.shape
-    kern = jax.jit(renormalised_kernel)
+    p = a.xt.shape[0]
+    kern = jax.jit(training_kernel)
     chol = jax.jit(lambda k: jnp.linalg.cholesky(k + T * jnp.eye(k.shape[0])))
-    whiten = jax.jit(lambda c: jsl.solve_triangular(c, a.xt.reshape(p, n0 * h), lower=True))
     factors = jax.jit(energy_factors)
-    hess = jax.jit(energy_hessian_from)
+    grad = jax.jit(energy_gradient_x_from)
+    hess = jax.jit(energy_gradient_hessian_x_from)
     derivs = jax.jit(_theta_value_grad_hess, static_argnums=3)
-    t_k, K = timed(lambda: kern(U[0], a.xt), 3)
+    t_k, K = timed(lambda: kern(U[0], a), 3)
     t_c, C = timed(lambda: chol(K), 3)
-    t_w, _ = timed(lambda: whiten(C), 3)
-    f = factors(U[0], a, T)
-    t_h, _ = timed(lambda: hess(f), 2)
+    t_f, f = timed(lambda: factors(U[0], a, T), 3)
+    t_g, _ = timed(lambda: grad(f, a), 3)
+    t_h, _ = timed(lambda: hess(f, a), 2)
     t_d, _ = timed(lambda: derivs(theta, a, hyper, layout), 2)
-    return {"kernel": t_k, "cholesky": t_c, "whiten": t_w, "hessian": t_h, "derivs": t_d}
+    return {"kernel": t_k, "cholesky": t_c, "whiten": max(t_f - t_k - t_c, 0.0) + t_g, "hessian": t_h, "derivs": t_d,
+            "prekernels": uses_prekernels(a)}
 
 
 def adam_run(pr: sp.PathsProblem, target: float, lr: float, steps: int):
@@ -131,7 +131,7 @@ def main() -> None:
     print(f"ratio_res: Adam's time to residual ≤ 1e-9 / Newton's; ratio_S: Adam's time to S ≤ S_newton + {args.action_rtol:g}|S_newton|"
           f" / Newton's; each at Adam's best learning rate ('>' : Adam did not get there in {adam_steps} steps)")
     print(f"{'P':>5} {'L':>2} {'H':>2} {'P_eff':>6} {'newton_s':>9} {'it':>3} {'adam_res_s':>10} {'lr':>5} {'ratio_res':>9}"
-          f" {'adam_S_s':>9} {'lr':>5} {'ratio_S':>8} {'kernel_s':>8} {'chol_s':>8} {'whiten_s':>8} {'hess_s':>8} {'derivs_s':>8}")
+          f" {'adam_S_s':>9} {'lr':>5} {'ratio_S':>8} {'kernel_s':>8} {'chol_s':>8} {'whiten_s':>8} {'hess_s':>8} {'derivs_s':>8} {'pre':>4}")
     best_lr: dict[tuple[int, int], tuple[float, ...]] = {}
     for P in sizes:
         for (L, H) in [(1, 2), (1, 4), (2, 2), (2, 4)]:
@@ -150,7 +150,8 @@ def main() -> None:
             print(f"{P:>5} {L:>2} {H:>2} {pr.arrays.xt.shape[0]:>6} {t_n:>9.3f} {sol.iterations:>3} {t_r:>10.3f} {lr_r:>5.2g}"
                   f" {('' if ok_r else '>') + f'{t_r / t_n:.1f}':>9} {t_s:>9.3f} {lr_s:>5.2g}"
                   f" {('' if ok_s else '>') + f'{t_s / t_n:.1f}':>8} {split['kernel']:>8.4f} {split['cholesky']:>8.4f}"
-                  f" {split['whiten']:>8.4f} {split['hessian']:>8.4f} {split['derivs']:>8.4f}", flush=True)
+                  f" {split['whiten']:>8.4f} {split['hessian']:>8.4f} {split['derivs']:>8.4f} {'yes' if split['prekernels'] else 'no':>4}",
+                  flush=True)
     pr = make(500, 2, 2, n_features, tokens)
     alphas = np.geomspace(0.05, 20.0, args.sweep_points)
     t0 = CLOCK()

@@ -45,12 +45,15 @@ class ProblemArrays(NamedTuple):
     ``xt`` (P', N₀, H_tot) path-augmented inputs (possibly reduced to P' ≤ N₀·H_tot
     pseudo-examples, exactly), ``y`` (P',) labels in the same basis, ``n_dropped`` = P − P' and
     ``y_perp2`` = |Y_⊥|², the constants that keep the action equal to the unreduced one.
+    ``prekernels`` (n_pairs, P', P') are the symmetric pair kernels S⁰_p of :func:`pair_prekernels`
+    when they make the energy cheaper (see :func:`prekernels_pay`), else an empty (0, P', P') array.
     """
 
     xt: jnp.ndarray
     y: jnp.ndarray
     n_dropped: jnp.ndarray
     y_perp2: jnp.ndarray
+    prekernels: jnp.ndarray
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -85,13 +88,47 @@ class PathsProblem:
         return self.with_model(self.model.with_alpha(alpha, self.n_train))
 
 
+PREKERNEL_MAX_ENTRIES = 2**24  # memory cap on the stored pair kernels: n_pairs·P'² doubles (128 MiB)
+
+
+def pair_prekernels(xt: np.ndarray) -> np.ndarray:
+    """Symmetric pair kernels S⁰_p, p = (a ≤ b) over the upper triangle of U₁ in row-major order:
+
+        S⁰_ab = C^{ab} + C^{ba} (a < b),  S⁰_aa = C^{aa},   C^{ab} = X_a X_bᵀ = Σ_i X̃_{ia} X̃_{ib}ᵀ  (P × P),
+
+    so that K(U₁) = Σ_p U₁[p] S⁰_p for symmetric U₁ (the reference code's "pre-kernels", paired),
+    shape (n_pairs, P, P): S⁰_p G for every p is then one matrix product.
+    """
+    xt = np.asarray(xt, dtype=np.float64)
+    p, n0, h = xt.shape
+    za = np.transpose(xt, (2, 0, 1)).reshape(h * p, n0)
+    c = (za @ za.T).reshape(h, p, h, p)  # c[a, μ, b, ν] = C^{ab}_{μν}
+    xi, yi = np.triu_indices(h)
+    upper = c[xi, :, yi, :]
+    return np.where((xi == yi)[:, None, None], upper, upper + np.swapaxes(upper, 1, 2))
+
+
+def prekernels_pay(p: int, n0: int, h: int) -> bool:
+    """Whether stored pair kernels make an energy gradient cheaper, and fit the memory cap.
+
+    With them: K = Σ_p U₁[p] S⁰_p, Cholesky and G = (K + T I)⁻¹: about (4/3)P'³ + 2 n_pairs P'² multiply-adds.
+    Without: K = Σ_i X̃_i U₁ X̃_iᵀ and the whitening C⁻¹X̃: about (3/2) P'² N₀ H + P' N₀ H².
+    """
+    pairs = h * (h + 1) // 2
+    if pairs * p * p > PREKERNEL_MAX_ENTRIES:
+        return False
+    return 4 * p**3 / 3 + 2 * pairs * p * p < 1.5 * p * p * n0 * h + p * n0 * h * h
+
+
 def make_problem(model: PathsModel, xt: np.ndarray, y: np.ndarray, xt_test: np.ndarray | None = None,
-                 y_test: np.ndarray | None = None, *, reduce: bool | None = None) -> PathsProblem:
+                 y_test: np.ndarray | None = None, *, reduce: bool | None = None,
+                 prekernels: bool | None = None) -> PathsProblem:
     """Assemble a :class:`PathsProblem` from path-augmented inputs (see ``path_inputs``).
 
     When P > N₀·H_tot (or ``reduce=True``) the P examples are reduced exactly to N₀·H_tot
     pseudo-examples (``reduce_examples``): same action up to no constant, same gradients, same
-    predictor; each Cholesky then costs (N₀H)³ instead of P³.
+    predictor; each Cholesky then costs (N₀H)³ instead of P³.  ``prekernels`` stores the pair
+    kernels S⁰_p (default: when :func:`prekernels_pay`), which the energy and its derivatives then use.
     """
     xt = np.asarray(xt, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -100,9 +137,14 @@ def make_problem(model: PathsModel, xt: np.ndarray, y: np.ndarray, xt_test: np.n
         reduce = p > n0 * h
     if reduce:
         xr, yr, yperp2, _ = reduce_examples(xt, y)
-        arrays = ProblemArrays(jnp.asarray(xr), jnp.asarray(yr), jnp.asarray(float(p - xr.shape[0])), jnp.asarray(yperp2))
+        xa, ya, dropped = xr, yr, float(p - xr.shape[0])
     else:
-        arrays = ProblemArrays(jnp.asarray(xt), jnp.asarray(y), jnp.asarray(0.0), jnp.asarray(0.0))
+        xa, ya, dropped, yperp2 = xt, y, 0.0, 0.0
+    pa = xa.shape[0]
+    if prekernels is None:
+        prekernels = prekernels_pay(pa, n0, h)
+    pre = pair_prekernels(xa) if prekernels else np.zeros((0, pa, pa))
+    arrays = ProblemArrays(jnp.asarray(xa), jnp.asarray(ya), jnp.asarray(dropped), jnp.asarray(yperp2), jnp.asarray(pre))
     return PathsProblem(model=model, arrays=arrays, n_train=p, xt_train=jnp.asarray(xt), y_train=jnp.asarray(y),
                         xt_test=None if xt_test is None else jnp.asarray(xt_test, dtype=jnp.float64),
                         y_test=None if y_test is None else jnp.asarray(y_test, dtype=jnp.float64))
@@ -175,9 +217,22 @@ def entropy(U: Sequence[jnp.ndarray], heads: tuple[int, ...], hyper: Hyper, *, a
     return s
 
 
+def uses_prekernels(arrays: ProblemArrays) -> bool:
+    """Whether the energy runs on stored pair kernels (static: decided by their shape)."""
+    return arrays.prekernels.shape[0] > 0
+
+
+def training_kernel(u1: jnp.ndarray, arrays: ProblemArrays) -> jnp.ndarray:
+    """K(U₁) on the training set: Σ_p U₁[p] S⁰_p from the pair kernels when stored, else Σ_i X̃_i U₁ X̃_iᵀ."""
+    if uses_prekernels(arrays):
+        rows, cols = np.triu_indices(u1.shape[0])
+        return jnp.einsum("p,pmn->mn", 0.5 * (u1[rows, cols] + u1[cols, rows]), arrays.prekernels)
+    return renormalised_kernel(u1, arrays.xt)
+
+
 def energy(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> jnp.ndarray:
     """E(U₁) = ln det(K + T I) + Yᵀ (K + T I)⁻¹ Y (in the reduced basis plus its exact constants)."""
-    k = renormalised_kernel(u1, arrays.xt)
+    k = training_kernel(u1, arrays)
     k = k + temperature * jnp.eye(k.shape[0], dtype=k.dtype)
     c = jnp.linalg.cholesky(k)
     alpha = jsl.cho_solve((c, True), arrays.y)
@@ -210,26 +265,34 @@ def _energy_gradient(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.nd
 class EnergyFactors(NamedTuple):
     """One Cholesky factorisation of K + T I = C Cᵀ and what every derivative of E needs.
 
-    ``z`` = C⁻¹ X̃ (P', N₀, H_tot) — one triangular solve with N₀·H_tot right-hand sides —,
-    ``y_white`` = C⁻¹ Y, so that Xᵢᵀ G Xⱼ = zᵢᵀ zⱼ and Xᵢᵀ G Y = zᵢᵀ y_white with G = (K + T I)⁻¹.
+    ``chol`` = C, ``y_white`` = C⁻¹ Y and, unless the energy runs on stored pair kernels,
+    ``z`` = C⁻¹ X̃ (P', N₀, H_tot) — one triangular solve with N₀·H_tot right-hand sides —, so that
+    Xᵢᵀ G Xⱼ = zᵢᵀ zⱼ and Xᵢᵀ G Y = zᵢᵀ y_white with G = (K + T I)⁻¹ (``z`` is None otherwise).
     """
 
     value: jnp.ndarray
-    z: jnp.ndarray
+    z: jnp.ndarray | None
     y_white: jnp.ndarray
+    chol: jnp.ndarray
 
 
 def energy_factors(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> EnergyFactors:
-    """E(U₁) and the whitened inputs z = C⁻¹ X̃, C⁻¹ Y (C the Cholesky factor of K + T I)."""
+    """E(U₁), the Cholesky factor C of K + T I, C⁻¹ Y and (without pair kernels) C⁻¹ X̃."""
     xt = arrays.xt
     p, n0, h = xt.shape
-    k = renormalised_kernel(u1, xt) + temperature * jnp.eye(p, dtype=xt.dtype)
+    k = training_kernel(u1, arrays) + temperature * jnp.eye(p, dtype=xt.dtype)
     c = jnp.linalg.cholesky(k)
-    z = jsl.solve_triangular(c, xt.reshape(p, n0 * h), lower=True).reshape(p, n0, h)
+    z = None if uses_prekernels(arrays) else whiten(c, xt)
     y_white = jsl.solve_triangular(c, arrays.y, lower=True)
     value = 2.0 * jnp.sum(jnp.log(jnp.diagonal(c))) + arrays.n_dropped * jnp.log(temperature) + y_white @ y_white \
         + arrays.y_perp2 / temperature
-    return EnergyFactors(value, z, y_white)
+    return EnergyFactors(value, z, y_white, c)
+
+
+def whiten(c: jnp.ndarray, xt: jnp.ndarray) -> jnp.ndarray:
+    """z = C⁻¹ X̃ (P', N₀, H_tot), one triangular solve."""
+    p, n0, h = xt.shape
+    return jsl.solve_triangular(c, xt.reshape(p, n0 * h), lower=True).reshape(p, n0, h)
 
 
 def energy_gradient_from(f: EnergyFactors) -> jnp.ndarray:
@@ -239,9 +302,35 @@ def energy_gradient_from(f: EnergyFactors) -> jnp.ndarray:
     return tr_term - jnp.einsum("ip,iq->pq", w, w)
 
 
+def upper_gradient(m: jnp.ndarray) -> jnp.ndarray:
+    """The gradient over the independent entries x_p (p = a ≤ b) from a symmetric-matrix one D: D_aa, D_ab + D_ba."""
+    rows, cols = np.triu_indices(m.shape[0])
+    return m[rows, cols] + jnp.where(jnp.asarray(rows == cols), 0.0, m[cols, rows])
+
+
+def symmetric_from_upper_gradient(g: jnp.ndarray, h: int) -> jnp.ndarray:
+    """Inverse of :func:`upper_gradient` for a symmetric D: D_aa = g_aa, D_ab = D_ba = g_ab / 2."""
+    rows, cols = np.triu_indices(h)
+    vals = g * jnp.asarray(np.where(rows == cols, 1.0, 0.5))
+    return jnp.zeros((h, h), dtype=g.dtype).at[rows, cols].set(vals).at[cols, rows].set(vals)
+
+
+def energy_gradient_x_from(f: EnergyFactors, arrays: ProblemArrays) -> jnp.ndarray:
+    """∂E/∂x over the independent entries of U₁: ⟨G − r rᵀ, S⁰_p⟩ with pair kernels, else from Ω."""
+    if not uses_prekernels(arrays):
+        return upper_gradient(energy_gradient_from(f))
+    p = f.chol.shape[0]
+    c_inv = jsl.solve_triangular(f.chol, jnp.eye(p, dtype=f.chol.dtype), lower=True)
+    r = c_inv.T @ f.y_white  # r = G Y
+    b = c_inv.T @ c_inv - jnp.outer(r, r)  # B = G − r rᵀ
+    return jnp.einsum("mn,pmn->p", b, arrays.prekernels)
+
+
 def energy_value_and_gradient(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
     """(E(U₁), Ω) with Ω from the closed form of §6.2 (one Cholesky, one triangular solve, no reverse pass)."""
     f = energy_factors(u1, arrays, temperature)
+    if uses_prekernels(arrays):
+        return f.value, symmetric_from_upper_gradient(energy_gradient_x_from(f, arrays), u1.shape[0])
     return f.value, energy_gradient_from(f)
 
 

@@ -3,19 +3,23 @@
 The minimisation runs over {U_ℓ} in an unconstrained parametrisation that keeps every U_ℓ
 positive definite: U_ℓ = L_ℓ L_ℓᵀ with L_ℓ lower triangular and its diagonal stored as a log.
 
-- ``newton`` (default): Levenberg–Marquardt-damped Newton steps with a backtracking line search.
-  The Hessian is exact: the energy block ∂²E/∂U₁∂U₁ in closed form (below), the entropy block by
-  autodiff, chained through the parametrisation.  Quadratic convergence near the minimum.
-- ``adam``: first-order baseline (optax Adam on the same parametrisation).
+- ``newton`` (default): Levenberg–Marquardt-damped Newton steps with a backtracking line search
+  and Hessian reuse (chord steps) once the residual contracts fast.  The Hessian is exact: the
+  energy block in closed form (below), the entropy block by autodiff, chained through the
+  parametrisation.  Quadratic convergence near the minimum.
+- ``adam``: first-order baseline (optax Adam on the same parametrisation and the same gradient).
 - ``fixed_point``: damped, Anderson-accelerated iteration of the derived map U = F(U)
   (``statmech_attn.paths._fixed_point``).
 
-Energy Hessian.  With G = (K + T I)⁻¹, r = G Y, X_a := X̃[:, :, a] (P × N₀),
-M_{bc} := X_bᵀ G X_c (N₀ × N₀), w_a := X_aᵀ r:
+Derivatives are taken over the independent entries x of the U_ℓ (upper triangles; x_p sets
+U_ab = U_ba).  Energy Hessian: with G = (K + T I)⁻¹ = C⁻ᵀC⁻¹, r = G Y, a perturbation dx moves
+K by Σ_p dx_p S⁰_p (S⁰_ab = X_aX_bᵀ + X_bX_aᵀ, S⁰_aa = X_aX_aᵀ, X_a := X̃[:, :, a]), so from
+d²E = −Tr(G dK G dK) + 2 rᵀ dK G dK r,
 
-    ∂²E/∂U_{ab}∂U_{cd} = −Σ_{ij} (M_{bc})_{ij} (M_{ad})_{ij} + w_cᵀ M_{da} w_b + w_aᵀ M_{bc} w_d,
+    ∂²E/∂x_p∂x_q = −⟨S_p, S_q⟩_F + 2 s_p·s_q,    S_p = C⁻¹ S⁰_p C⁻ᵀ,  s_p = S_p C⁻¹Y
 
-from d²E = −Tr(G dK₂ G dK₁) + rᵀ dK₁ G dK₂ r + rᵀ dK₂ G dK₁ r, dK = Σ_i X̃_i dU X̃_iᵀ.
+(:func:`energy_gradient_hessian_x_from`; the full-entry form over all entries of U₁ is
+:func:`energy_hessian_from`).
 
 Every solver returns a :class:`~statmech_attn.Solution` whose ``residual`` is max |∂S/∂U| (the
 symmetric-matrix gradient of the N_max-normalised action) and whose ``stats`` carry the smallest
@@ -38,7 +42,8 @@ import optax
 from .._solution import Result, Solution, SolverError
 from ..errors import InputError
 from ._action import (EnergyFactors, OrderParameters, PathsProblem, ProblemArrays, action_from, energy_factors,
-                      energy_gradient_from, energy_value_and_gradient, entropy, order_parameters)
+                      energy_gradient_from, energy_gradient_x_from, entropy, order_parameters, upper_gradient,
+                      uses_prekernels, whiten)
 from ._model import Hyper
 
 SolverName = Literal["newton", "adam", "fixed_point"]
@@ -210,18 +215,12 @@ def _n_max(hyper: Hyper) -> jnp.ndarray:
     return jnp.maximum(jnp.max(hyper.widths), hyper.width_readout)
 
 
-def _upper(m: jnp.ndarray) -> jnp.ndarray:
-    """The independent entries of a symmetric-matrix gradient D: D_aa and D_ab + D_ba (a < b)."""
-    rows, cols = np.triu_indices(m.shape[0])
-    return m[rows, cols] + jnp.where(jnp.asarray(rows == cols), 0.0, m[cols, rows])
-
-
 def value_and_gradient_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> tuple[jnp.ndarray, jnp.ndarray]:
     """(S, ∂S/∂x) over the independent entries: energy part in closed form (Ω), entropy by autodiff."""
     s_ent, g_ent = jax.value_and_grad(_entropy_x)(x, hyper, layout)
     n1 = layout.dims[0] * (layout.dims[0] + 1) // 2
     f = energy_factors(x_to_U(x[:n1], layout._replace(dims=layout.dims[:1]))[0], arrays, hyper.temperature)
-    g = g_ent.at[:n1].add(_upper(energy_gradient_from(f)))
+    g = g_ent.at[:n1].add(energy_gradient_x_from(f, arrays))
     return (f.value + s_ent) / _n_max(hyper), g / _n_max(hyper)
 
 
@@ -297,36 +296,61 @@ def energy_hessian_from(f: EnergyFactors) -> jnp.ndarray:
 
 def energy_hessian(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> jnp.ndarray:
     """∂²E/∂U₁∂U₁ as an (H_tot², H_tot²) matrix over row-major entries of U₁ (closed form above)."""
-    return energy_hessian_from(energy_factors(u1, arrays, temperature))
+    f = energy_factors(u1, arrays, temperature)
+    return energy_hessian_from(f if f.z is not None else f._replace(z=whiten(f.chol, arrays.xt)))
 
 
-def _hessian_route(p: int, n0: int, h: int) -> str:
-    """'w' (P' × P' blocks, symmetric pairs) or 'm' (N₀ × N₀ blocks): the one with fewer multiply-adds."""
+def _hessian_route(p: int, n0: int, h: int, prekernels: bool, whitened: bool) -> str:
+    """The Gram route with the fewest multiply-adds: 'pre' (stored pair kernels whitened by two
+    P'³ products each), 'w' (P' × P' blocks, symmetric pairs) or 'm' (N₀ × N₀ blocks)."""
     pairs = h * (h + 1) // 2
-    cost_w = (h * p) ** 2 * n0 + pairs**2 * p * (p + 1) // 2
-    cost_m = (h * n0) ** 2 * p + 2 * pairs**2 * n0**2
-    return "w" if cost_w <= cost_m else "m"
+    z_cost = 0 if whitened else p * p * n0 * h // 2
+    costs = {"w": (h * p) ** 2 * n0 + pairs**2 * p * (p + 1) // 2 + z_cost,
+             "m": (h * n0) ** 2 * p + 2 * pairs**2 * n0**2 + z_cost}
+    if prekernels:
+        costs["pre"] = 2 * pairs * p**3 + pairs**2 * p**2
+    return min(costs, key=costs.get)
 
 
-def energy_hessian_x_from(f: EnergyFactors, route: str | None = None) -> jnp.ndarray:
-    """∂²E/∂x∂x over the independent entries x_p, p = (a ≤ b), of U₁ (x_p sets U_ab = U_ba).
+def energy_gradient_hessian_x_from(f: EnergyFactors, arrays: ProblemArrays,
+                                   route: str | None = None) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(∂E/∂x, ∂²E/∂x∂x) over the independent entries x_p, p = (a ≤ b), of U₁ (x_p sets U_ab = U_ba).
 
-    A perturbation dx moves the whitened kernel by Σ_p dx_p S_p with S_p = W_ab + W_ba (a < b),
-    S_aa = W_aa, W_ab = z_a z_bᵀ; so, from d²E = −Tr(G dK G dK) + 2 rᵀ dK G dK r,
+    A perturbation dx moves the whitened kernel C⁻¹ K C⁻ᵀ by Σ_p dx_p S_p with S_p = C⁻¹ S⁰_p C⁻ᵀ
+    = W_ab + W_ba (a < b), S_aa = W_aa, W_ab = z_a z_bᵀ; so, from dE = Tr(G dK) − rᵀ dK r and
+    d²E = −Tr(G dK G dK) + 2 rᵀ dK G dK r,
 
-        ∂²E/∂x_p∂x_q = −⟨S_p, S_q⟩_F + 2 s_p·s_q,     s_p = S_p C⁻¹Y = v_ab + v_ba (a < b), v_aa.
+        ∂E/∂x_p = Tr S_p − s_p·C⁻¹Y,   ∂²E/∂x_p∂x_q = −⟨S_p, S_q⟩_F + 2 s_p·s_q,   s_p = S_p C⁻¹Y
+                                                                          (= v_ab + v_ba, v_aa).
 
-    The Gram ⟨S_p, S_q⟩ of symmetric P' × P' matrices runs over their upper triangles only
-    (route 'w'); when N₀ ≪ P' the full-entry form over N₀ × N₀ blocks is projected instead
-    (route 'm').  ``route=None`` takes the one with fewer multiply-adds.
+    Routes: 'pre' whitens the stored pair kernels S⁰_p (two P'³ products each); 'w' forms S_p from
+    the W blocks and takes the Gram over upper triangles only; 'm' projects the full-entry form
+    over N₀ × N₀ blocks (for N₀ ≪ P'; the gradient then from Ω).  ``route=None`` takes the one
+    with the fewest multiply-adds.
     """
-    z = f.z
-    p, n0, h = z.shape
+    p, n0, h = arrays.xt.shape
+    pre = uses_prekernels(arrays)
+    route = route or _hessian_route(p, n0, h, pre, f.z is not None)
+    if route == "pre":
+        if not pre:
+            raise ValueError("route 'pre' needs the problem's pair kernels (make_problem(prekernels=True))")
+        # with A_p = S⁰_p G (one product for all p), r = G Y, u_p = S⁰_p r:
+        #   Tr S_p = Tr A_p,  ⟨S_p, S_q⟩ = Tr(A_p A_q),  s_p·C⁻¹Y = u_p·r,  s_p·s_q = u_p·G u_q
+        c_inv = jsl.solve_triangular(f.chol, jnp.eye(p, dtype=f.chol.dtype), lower=True)
+        g_inv = c_inv.T @ c_inv
+        r = c_inv.T @ f.y_white
+        pre_k = arrays.prekernels
+        pairs = pre_k.shape[0]
+        a_all = (pre_k.reshape(pairs * p, p) @ g_inv).reshape(pairs, p, p)  # A_p
+        gram = a_all.reshape(pairs, p * p) @ jnp.swapaxes(a_all, 1, 2).reshape(pairs, p * p).T
+        u = jnp.einsum("qmn,n->qm", pre_k, r)
+        grad = jnp.einsum("qmn,mn->q", pre_k, g_inv) - u @ r  # Tr A_q = ⟨S⁰_q, G⟩
+        return grad, -gram + 2.0 * (u @ (u @ g_inv).T)  # A_qᵀ r = G u_q
+    z = f.z if f.z is not None else whiten(f.chol, arrays.xt)
     xi, yi = np.triu_indices(h)
     half = jnp.asarray(np.where(xi == yi, 0.5, 1.0))
-    v = _data_terms(f)
+    v = _data_terms(f._replace(z=z))
     s = (v[xi, yi] + v[yi, xi]) * half[:, None]  # s_p (pairs, P')
-    route = route or _hessian_route(p, n0, h)
     if route == "w":
         w = _blocks_w(z)
         sym = (w + jnp.swapaxes(w, 1, 2)) * half[:, None, None]  # S_p
@@ -334,13 +358,15 @@ def energy_hessian_x_from(f: EnergyFactors, route: str | None = None) -> jnp.nda
         weights = jnp.asarray(np.where(iu == ju, 1.0, math.sqrt(2.0)))
         flat = sym[:, iu, ju] * weights  # ⟨S_p, S_q⟩ = flat_p · flat_q
         gram = flat @ flat.T
+        grad = jnp.trace(sym, axis1=1, axis2=2) - s @ f.y_white
     elif route == "m":
         full = jnp.transpose(_pair_gram(_blocks_m(z), h), (2, 0, 1, 3))  # [a,b,c,d] = ⟨M_bc, M_ad⟩
         gram = (full[xi, yi] + full[yi, xi]) * half[:, None, None]
         gram = (gram[:, xi, yi] + gram[:, yi, xi]) * half[None, :]
+        grad = upper_gradient(energy_gradient_from(f._replace(z=z)))
     else:
-        raise ValueError(f"route must be 'w' or 'm', not {route!r}")
-    return -gram + 2.0 * (s @ s.T)
+        raise ValueError(f"route must be 'pre', 'w' or 'm', not {route!r}")
+    return grad, -gram + 2.0 * (s @ s.T)
 
 
 def value_gradient_hessian_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout):
@@ -354,10 +380,9 @@ def value_gradient_hessian_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper
     h_ent = jax.hessian(_entropy_x)(x, hyper, layout, True)
     n1 = layout.dims[0] * (layout.dims[0] + 1) // 2
     f = energy_factors(x_to_U(x[:n1], layout._replace(dims=layout.dims[:1]))[0], arrays, hyper.temperature)
-    g = g_ent.at[:n1].add(_upper(energy_gradient_from(f)))
-    # the barrier keeps XLA from fusing the gradient's contractions of z into the Hessian's (a layout
-    # that made the whole evaluation ~1.5× slower at H_tot = 16)
-    h = h_ent.at[:n1, :n1].add(energy_hessian_x_from(f._replace(z=jax.lax.optimization_barrier(f.z))))
+    g_e, h_e = energy_gradient_hessian_x_from(f, arrays)
+    g = g_ent.at[:n1].add(g_e)
+    h = h_ent.at[:n1, :n1].add(h_e)
     return (f.value + s_ent) / n_max, g / n_max, h / n_max
 
 
@@ -366,13 +391,14 @@ def value_gradient_hessian_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper
 
 
 class _Derivs(NamedTuple):
-    """Everything Newton needs at one point θ."""
+    """Everything Newton needs at one point θ (the Hessians possibly from an earlier point, see below)."""
 
     value: jnp.ndarray
     residual: jnp.ndarray  # max |∂S/∂U|
     g_theta: jnp.ndarray
     h_theta: jnp.ndarray
     h_x: jnp.ndarray  # ∂²S/∂x² over the independent entries (for the reported eigenvalues)
+    h_residual: jnp.ndarray  # the residual where the Hessians were evaluated
 
 
 class _NewtonState(NamedTuple):
@@ -383,6 +409,8 @@ class _NewtonState(NamedTuple):
     n_rejected: jnp.ndarray  # full Newton steps that were not accepted
     backtrack: jnp.ndarray  # the last full step failed: halve it on the action next
     status: jnp.ndarray
+    chord: jnp.ndarray  # the last step contracted the residual by ≤ CHORD_CONTRACTION: keep the Hessian
+    n_hessians: jnp.ndarray  # Hessian evaluations
 
     @property
     def value(self) -> jnp.ndarray:
@@ -402,7 +430,18 @@ def _theta_value_grad_hess(theta, arrays, hyper, layout) -> _Derivs:
     g_fixed = jax.lax.stop_gradient(g_x)
     h_curv = jax.hessian(lambda t: g_fixed @ x_of(t))(theta)
     h_theta = jac.T @ h_x @ jac + h_curv
-    return _Derivs(value, residual_of(g_x, layout), g_theta, 0.5 * (h_theta + h_theta.T), h_x)
+    residual = residual_of(g_x, layout)
+    return _Derivs(value, residual, g_theta, 0.5 * (h_theta + h_theta.T), h_x, residual)
+
+
+def _theta_value_grad(theta, arrays, hyper, layout) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+    """S, max |∂S/∂U| and ∂S/∂θ at θ (no Hessian)."""
+    x, vjp = jax.vjp(lambda t: theta_to_x(t, layout), theta)
+    value, g_x = value_and_gradient_x(x, arrays, hyper, layout)
+    return value, residual_of(g_x, layout), vjp(g_x)[0]
+
+
+CHORD_CONTRACTION = 0.1  # reuse the Hessian after a step that shrank the residual at least this much
 
 
 def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _NewtonState:
@@ -416,8 +455,16 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
     stays and λ is multiplied by 10. Near the minimum every full Newton step is accepted, so
     convergence is quadratic and no line-search evaluation is spent. The derivatives appear once in
     the compiled loop (the first pass evaluates them at θ₀), which keeps compilation short.
+
+    Hessian reuse (Shamanskii / chord steps): after an accepted step that shrank the residual by at
+    least ``CHORD_CONTRACTION``, the next trial point gets its gradient only, and the step from it
+    reuses the last Hessian; each such step costs one gradient instead of one Hessian and, in the
+    quadratic regime, contracts the residual about as much as the step before it.  A chord step
+    that contracts less is followed by a fresh Hessian.  The reported Hessian (eigenvalues) is the
+    last one evaluated; ``h_residual`` is the residual where it was.
     """
     derivs = functools.partial(_theta_value_grad_hess, arrays=arrays, hyper=hyper, layout=layout)
+    value_grad = functools.partial(_theta_value_grad, arrays=arrays, hyper=hyper, layout=layout)
 
     def value_at(theta):
         return _action_x(theta_to_x(theta, layout), arrays, hyper, layout)
@@ -464,7 +511,13 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
             return jnp.where(sufficient(v, t) & (k < 30), t, 0.0)
 
         t = jax.lax.cond(state.backtrack & ~first, backtrack, lambda _: jnp.asarray(1.0), None)
-        trial = derivs(state.theta + t * step)
+
+        def chord(point):  # gradient only: the next step reuses this Hessian
+            value, residual, g_theta = value_grad(point)
+            return d._replace(value=value, residual=residual, g_theta=g_theta)
+
+        reuse = state.chord & ~first
+        trial = jax.lax.cond(reuse, chord, derivs, state.theta + t * step)
         accepted = first | ((t > 0) & finite(trial) & sufficient(trial.value, t))
         full_failed = ~accepted & ~state.backtrack  # a full step failed: backtrack next time, same λ
         theta = jnp.where(accepted, state.theta + t * step, state.theta)
@@ -477,16 +530,18 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
         status = jnp.where(residual <= tol, _CONVERGED, _RUNNING)
         status = jnp.where(first & ~finite(trial), _NONFINITE, status)
         status = jnp.where(lam_next > 1e20 * scale, _DIVERGED, status)
+        chord_next = accepted & ~first & (d_next.residual <= CHORD_CONTRACTION * d.residual)
         return _NewtonState(theta, d_next, lam_next, state.it + 1, state.n_rejected + (~first & ~accepted & ~state.backtrack),
-                            full_failed, status)
+                            full_failed, status, chord_next, state.n_hessians + (~reuse))
 
     def cond(state: _NewtonState):
         return jnp.logical_and(state.status == _RUNNING, state.it < max_steps)
 
     n = layout.n_theta
     zero = jnp.zeros((), theta0.dtype)
-    d0 = _Derivs(zero, zero, jnp.zeros(n, theta0.dtype), jnp.eye(n, dtype=theta0.dtype), jnp.zeros((n, n), theta0.dtype))
-    init = _NewtonState(theta0, d0, zero, jnp.asarray(-1), jnp.asarray(0), jnp.asarray(False), jnp.asarray(_RUNNING))
+    d0 = _Derivs(zero, zero, jnp.zeros(n, theta0.dtype), jnp.eye(n, dtype=theta0.dtype), jnp.zeros((n, n), theta0.dtype), zero)
+    init = _NewtonState(theta0, d0, zero, jnp.asarray(-1), jnp.asarray(0), jnp.asarray(False), jnp.asarray(_RUNNING),
+                        jnp.asarray(False), jnp.asarray(0))
     final = jax.lax.while_loop(cond, body, init)
     status = jnp.where(final.status == _RUNNING, _MAX_STEPS, final.status)
     return final._replace(status=status)
@@ -516,10 +571,7 @@ class _AdamState(NamedTuple):
 def _adam_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps, learning_rate: float, target, stop_at_target: bool = True):
     opt = optax.adam(learning_rate)
 
-    def grads(theta):
-        x, vjp = jax.vjp(lambda t: theta_to_x(t, layout), theta)
-        value, g_x = value_and_gradient_x(x, arrays, hyper, layout)
-        return value, residual_of(g_x, layout), vjp(g_x)[0]
+    grads = functools.partial(_theta_value_grad, arrays=arrays, hyper=hyper, layout=layout)
 
     def body(s: _AdamState) -> _AdamState:
         value, residual, g_theta = grads(s.theta)
@@ -648,13 +700,15 @@ def solve(problem: PathsProblem, *, solver: SolverName = "newton", max_steps: in
     if solver == "newton":
         steps = 200 if max_steps is None else int(max_steps)
         final, summary = _newton_jit(theta0, problem.arrays, hyper, layout, tol, steps)
-        theta, status, its, lam, rejected, summary = jax.device_get(
-            (final.theta, final.status, final.it, final.lam, final.n_rejected, summary))  # one transfer
+        theta, status, its, lam, rejected, n_hess, h_res, summary = jax.device_get(
+            (final.theta, final.status, final.it, final.lam, final.n_rejected, final.n_hessians, final.d.h_residual,
+             summary))  # one transfer
         status = int(status)
         known = summary if status == _CONVERGED else None
         sol = finish(theta, problem, layout, status=status, iterations=int(its), solver="newton",
                      wall=time.perf_counter() - t0, tol=tol, known=known,
-                     extra={"lm_damping": float(lam), "rejected_steps": int(rejected)})
+                     extra={"lm_damping": float(lam), "rejected_steps": int(rejected), "hessian_evaluations": int(n_hess),
+                            "hessian_at_residual": float(h_res)})
     elif solver == "adam":
         steps = 200_000 if max_steps is None else int(max_steps)
         target = -jnp.inf if target_action is None else float(target_action)

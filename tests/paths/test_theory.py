@@ -12,7 +12,7 @@ from scipy.optimize import brentq
 
 import statmech_attn.paths as sp
 from statmech_attn.paths._action import energy_factors
-from statmech_attn.paths._solve import (U_to_x, _action_flat, _action_x, energy_hessian, energy_hessian_x_from, flatten_U,
+from statmech_attn.paths._solve import (U_to_x, _action_flat, _action_x, energy_gradient_hessian_x_from, energy_hessian, flatten_U,
                                       layout_of, symmetric_basis, value_gradient_hessian_x)
 from tests.problems import random_data, random_problem
 
@@ -124,10 +124,21 @@ def test_energy_hessian_closed_form_matches_autodiff(p, n0):
     h_e = jax.jit(jax.hessian(e))(U[0]).reshape(16, 16)
     Bs = symmetric_basis(layout_of((4,)))
     h_ref = Bs.T @ np.asarray(h_e) @ Bs
+    g_ref = Bs.T @ np.asarray(jax.grad(e)(U[0])).reshape(16)
     np.testing.assert_allclose(Bs.T @ np.asarray(energy_hessian(U[0], problem.arrays, T)) @ Bs, h_ref, rtol=1e-10, atol=1e-12)
-    f = energy_factors(U[0], problem.arrays, T)
-    for route in ("w", "m"):
-        np.testing.assert_allclose(np.asarray(energy_hessian_x_from(f, route)), h_ref, rtol=1e-10, atol=1e-12)
+    # every Gram route, on a problem with and without stored pair kernels
+    pre = sp.make_problem(problem.model, problem.xt_train, problem.y_train, prekernels=True)
+    plain = sp.make_problem(problem.model, problem.xt_train, problem.y_train, prekernels=False)
+    for pr, routes in ((pre, ("pre", "w", "m")), (plain, ("w", "m"))):
+        f = energy_factors(U[0], pr.arrays, T)
+        for route in routes:
+            g_x, h_x = energy_gradient_hessian_x_from(f, pr.arrays, route)
+            np.testing.assert_allclose(np.asarray(g_x), g_ref, rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(np.asarray(h_x), h_ref, rtol=1e-10, atol=1e-12)
+    # the gradient Ω and the energy agree between the two ways of building K
+    np.testing.assert_allclose(float(sp.energy(U[0], pre.arrays, T)), float(sp.energy(U[0], plain.arrays, T)), rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(sp.energy_gradient(U[0], pre)), np.asarray(sp.energy_gradient(U[0], plain)),
+                               rtol=1e-10, atol=1e-12)
 
 
 def test_gp_limit_large_width():
@@ -180,6 +191,26 @@ def test_newton_minimum_and_adam_agree():
     pn, pa = sp.predict(newton.value, problem), sp.predict(adam.value, problem)
     np.testing.assert_allclose(np.asarray(pa.mean), np.asarray(pn.mean), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(np.asarray(pa.variance), np.asarray(pn.variance), rtol=1e-5, atol=1e-7)
+
+
+def test_pair_kernels_and_plain_route_give_the_same_solution():
+    """The stored pair kernels S⁰_p and the per-feature route Σ_i X̃_i U X̃_iᵀ are two ways to the same saddle point."""
+    problem, _ = random_problem(heads=(3, 2), p=30, n0=7, width=20.0, temperature=0.05, seed=5)
+    sols = [sp.solve(sp.make_problem(problem.model, problem.xt_train, problem.y_train, prekernels=flag), tol=1e-11)
+            for flag in (True, False)]
+    assert all(s.converged for s in sols)
+    assert sols[0].action == pytest.approx(sols[1].action, rel=1e-13)
+    for u, v in zip(sols[0].value.U, sols[1].value.U):
+        np.testing.assert_allclose(np.asarray(u), np.asarray(v), atol=4e-11 / sols[0].stats["min_hessian_eigenvalue"])
+
+
+def test_newton_reuses_its_hessian_near_the_solution():
+    """Chord steps: fewer Hessians than steps, and the reported Hessian comes from a point of small residual."""
+    problem, _ = random_problem(heads=(2, 2), p=24, n0=6, width=16.0, temperature=0.05, seed=8)
+    sol = sp.solve(problem, tol=1e-12)
+    assert sol.converged and sol.residual <= 1e-12
+    assert sol.stats["hessian_evaluations"] < sol.iterations + 1  # the first pass evaluates θ₀
+    assert sol.residual <= sol.stats["hessian_at_residual"] < 1e-1
 
 
 def test_adam_records_when_it_first_reaches_a_target_action():
