@@ -300,16 +300,38 @@ def energy_hessian(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndar
     return energy_hessian_from(f if f.z is not None else f._replace(z=whiten(f.chol, arrays.xt)))
 
 
-def _hessian_route(p: int, n0: int, h: int, prekernels: bool, whitened: bool) -> str:
-    """The Gram route with the fewest multiply-adds: 'pre' (stored pair kernels whitened by two
-    P'³ products each), 'w' (P' × P' blocks, symmetric pairs) or 'm' (N₀ × N₀ blocks)."""
+def _hessian_costs(p: int, n0: int, h: int, prekernels: bool, whitened: bool) -> dict[str, int]:
+    """Multiply-adds of the energy Hessian's Gram by route: 'pre' (stored pair kernels: A_p = S⁰_p G
+    for every p, then Tr(A_p A_q)), 'w' (P' × P' blocks, symmetric pairs) or 'm' (N₀ × N₀ blocks),
+    the latter two with the whitening C⁻¹X̃ when it is not at hand."""
     pairs = h * (h + 1) // 2
     z_cost = 0 if whitened else p * p * n0 * h // 2
     costs = {"w": (h * p) ** 2 * n0 + pairs**2 * p * (p + 1) // 2 + z_cost,
              "m": (h * n0) ** 2 * p + 2 * pairs**2 * n0**2 + z_cost}
     if prekernels:
-        costs["pre"] = 2 * pairs * p**3 + pairs**2 * p**2
+        costs["pre"] = pairs * p**3 + pairs**2 * p**2 + p**3
+    return costs
+
+
+def _hessian_route(p: int, n0: int, h: int, prekernels: bool, whitened: bool) -> str:
+    """The Gram route with the fewest multiply-adds (:func:`_hessian_costs`)."""
+    costs = _hessian_costs(p, n0, h, prekernels, whitened)
     return min(costs, key=costs.get)
+
+
+def _gradient_cost(p: int, n0: int, h: int, prekernels: bool) -> int:
+    """Multiply-adds of one energy gradient (see :func:`~statmech_attn.paths._action.prekernels_pay`)."""
+    pairs = h * (h + 1) // 2
+    return 4 * p**3 // 3 + 2 * pairs * p * p if prekernels else 3 * p * p * n0 * h // 2 + p * n0 * h * h
+
+
+def chord_steps_pay(arrays: ProblemArrays) -> bool:
+    """Whether reusing a Hessian pays: when the energy Hessian's Gram costs at least
+    ``CHORD_MIN_COST_RATIO`` energy gradients (otherwise every Newton step takes a fresh Hessian)."""
+    p, n0, h = arrays.xt.shape
+    pre = uses_prekernels(arrays)
+    hess = min(_hessian_costs(p, n0, h, pre, not pre).values())
+    return hess >= CHORD_MIN_COST_RATIO * _gradient_cost(p, n0, h, pre)
 
 
 def energy_gradient_hessian_x_from(f: EnergyFactors, arrays: ProblemArrays,
@@ -411,6 +433,7 @@ class _NewtonState(NamedTuple):
     status: jnp.ndarray
     chord: jnp.ndarray  # the last step contracted the residual by ≤ CHORD_CONTRACTION: keep the Hessian
     n_hessians: jnp.ndarray  # Hessian evaluations
+    refresh: jnp.ndarray  # converged after chord steps: evaluate the Hessian at this point (no step)
 
     @property
     def value(self) -> jnp.ndarray:
@@ -442,6 +465,7 @@ def _theta_value_grad(theta, arrays, hyper, layout) -> tuple[jnp.ndarray, jnp.nd
 
 
 CHORD_CONTRACTION = 0.1  # reuse the Hessian after a step that shrank the residual at least this much
+CHORD_MIN_COST_RATIO = 4  # ... and only where a Hessian costs at least this many gradients
 
 
 def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _NewtonState:
@@ -456,15 +480,18 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
     convergence is quadratic and no line-search evaluation is spent. The derivatives appear once in
     the compiled loop (the first pass evaluates them at θ₀), which keeps compilation short.
 
-    Hessian reuse (Shamanskii / chord steps): after an accepted step that shrank the residual by at
+    Hessian reuse (Shamanskii / chord steps), where a Hessian costs at least
+    ``CHORD_MIN_COST_RATIO`` gradients: after an accepted step that shrank the residual by at
     least ``CHORD_CONTRACTION``, the next trial point gets its gradient only, and the step from it
     reuses the last Hessian; each such step costs one gradient instead of one Hessian and, in the
     quadratic regime, contracts the residual about as much as the step before it.  A chord step
-    that contracts less is followed by a fresh Hessian.  The reported Hessian (eigenvalues) is the
-    last one evaluated; ``h_residual`` is the residual where it was.
+    that contracts less is followed by a fresh Hessian.  When the residual reaches ``tol`` after
+    chord steps, one more pass evaluates the Hessian at that point (no step), so that the reported
+    eigenvalues are those of the Hessian at the returned solution.
     """
     derivs = functools.partial(_theta_value_grad_hess, arrays=arrays, hyper=hyper, layout=layout)
     value_grad = functools.partial(_theta_value_grad, arrays=arrays, hyper=hyper, layout=layout)
+    use_chord = chord_steps_pay(arrays)  # static: from the shapes
 
     def value_at(theta):
         return _action_x(theta_to_x(theta, layout), arrays, hyper, layout)
@@ -473,7 +500,8 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
         return jnp.isfinite(e.value) & jnp.isfinite(e.residual) & jnp.all(jnp.isfinite(e.h_theta))
 
     def body(state: _NewtonState) -> _NewtonState:
-        first = state.it < 0  # the pass that evaluates θ₀
+        # a pass that takes no step: θ₀'s first evaluation, or the Hessian at the converged point
+        first = (state.it < 0) | state.refresh
         d = state.d
         n = d.g_theta.shape[0]
         eye = jnp.eye(n)
@@ -516,8 +544,12 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
             value, residual, g_theta = value_grad(point)
             return d._replace(value=value, residual=residual, g_theta=g_theta)
 
-        reuse = state.chord & ~first
-        trial = jax.lax.cond(reuse, chord, derivs, state.theta + t * step)
+        if use_chord:
+            reuse = state.chord & ~first
+            trial = jax.lax.cond(reuse, chord, derivs, state.theta + t * step)
+        else:
+            reuse = jnp.asarray(False)
+            trial = derivs(state.theta + t * step)
         accepted = first | ((t > 0) & finite(trial) & sufficient(trial.value, t))
         full_failed = ~accepted & ~state.backtrack  # a full step failed: backtrack next time, same λ
         theta = jnp.where(accepted, state.theta + t * step, state.theta)
@@ -527,21 +559,24 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
                                        jnp.where(full_failed, lam, jnp.where(lam == 0, 1e-6 * scale, lam * 10.0))))
         lam_next = jnp.where(lam_next < 1e-14 * scale, 0.0, lam_next)
         residual = d_next.residual
-        status = jnp.where(residual <= tol, _CONVERGED, _RUNNING)
+        stale = d_next.h_residual != residual  # the Hessian was evaluated elsewhere (chord steps)
+        status = jnp.where((residual <= tol) & ~stale, _CONVERGED, _RUNNING)
         status = jnp.where(first & ~finite(trial), _NONFINITE, status)
         status = jnp.where(lam_next > 1e20 * scale, _DIVERGED, status)
         chord_next = accepted & ~first & (d_next.residual <= CHORD_CONTRACTION * d.residual)
-        return _NewtonState(theta, d_next, lam_next, state.it + 1, state.n_rejected + (~first & ~accepted & ~state.backtrack),
-                            full_failed, status, chord_next, state.n_hessians + (~reuse))
+        refresh = (status == _RUNNING) & (residual <= tol) & stale
+        return _NewtonState(theta, d_next, lam_next, state.it + (~state.refresh),
+                            state.n_rejected + (~first & ~accepted & ~state.backtrack), full_failed, status, chord_next,
+                            state.n_hessians + (~reuse), refresh)
 
     def cond(state: _NewtonState):
-        return jnp.logical_and(state.status == _RUNNING, state.it < max_steps)
+        return (state.status == _RUNNING) & ((state.it < max_steps) | state.refresh)
 
     n = layout.n_theta
     zero = jnp.zeros((), theta0.dtype)
     d0 = _Derivs(zero, zero, jnp.zeros(n, theta0.dtype), jnp.eye(n, dtype=theta0.dtype), jnp.zeros((n, n), theta0.dtype), zero)
     init = _NewtonState(theta0, d0, zero, jnp.asarray(-1), jnp.asarray(0), jnp.asarray(False), jnp.asarray(_RUNNING),
-                        jnp.asarray(False), jnp.asarray(0))
+                        jnp.asarray(False), jnp.asarray(0), jnp.asarray(False))
     final = jax.lax.while_loop(cond, body, init)
     status = jnp.where(final.status == _RUNNING, _MAX_STEPS, final.status)
     return final._replace(status=status)
@@ -700,15 +735,13 @@ def solve(problem: PathsProblem, *, solver: SolverName = "newton", max_steps: in
     if solver == "newton":
         steps = 200 if max_steps is None else int(max_steps)
         final, summary = _newton_jit(theta0, problem.arrays, hyper, layout, tol, steps)
-        theta, status, its, lam, rejected, n_hess, h_res, summary = jax.device_get(
-            (final.theta, final.status, final.it, final.lam, final.n_rejected, final.n_hessians, final.d.h_residual,
-             summary))  # one transfer
+        theta, status, its, lam, rejected, n_hess, summary = jax.device_get(
+            (final.theta, final.status, final.it, final.lam, final.n_rejected, final.n_hessians, summary))  # one transfer
         status = int(status)
         known = summary if status == _CONVERGED else None
         sol = finish(theta, problem, layout, status=status, iterations=int(its), solver="newton",
                      wall=time.perf_counter() - t0, tol=tol, known=known,
-                     extra={"lm_damping": float(lam), "rejected_steps": int(rejected), "hessian_evaluations": int(n_hess),
-                            "hessian_at_residual": float(h_res)})
+                     extra={"lm_damping": float(lam), "rejected_steps": int(rejected), "hessian_evaluations": int(n_hess)})
     elif solver == "adam":
         steps = 200_000 if max_steps is None else int(max_steps)
         target = -jnp.inf if target_action is None else float(target_action)

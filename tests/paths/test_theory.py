@@ -204,13 +204,21 @@ def test_pair_kernels_and_plain_route_give_the_same_solution():
         np.testing.assert_allclose(np.asarray(u), np.asarray(v), atol=4e-11 / sols[0].stats["min_hessian_eigenvalue"])
 
 
-def test_newton_reuses_its_hessian_near_the_solution():
-    """Chord steps: fewer Hessians than steps, and the reported Hessian comes from a point of small residual."""
-    problem, _ = random_problem(heads=(2, 2), p=24, n0=6, width=16.0, temperature=0.05, seed=8)
+def test_newton_reuses_its_hessian_and_reports_the_one_at_the_solution():
+    """Chord steps (16 paths: a Hessian costs many gradients): fewer Hessians than steps, and the
+    reported eigenvalues are those of the Hessian at the returned point, evaluated independently."""
+    from statmech_attn.paths._solve import _diagnostics, chord_steps_pay, pack_np
+
+    problem, _ = random_problem(heads=(4, 4), p=24, n0=6, width=16.0, temperature=0.05, seed=8)
+    assert chord_steps_pay(problem.arrays)
     sol = sp.solve(problem, tol=1e-12)
     assert sol.converged and sol.residual <= 1e-12
     assert sol.stats["hessian_evaluations"] < sol.iterations + 1  # the first pass evaluates θ₀
-    assert sol.residual <= sol.stats["hessian_at_residual"] < 1e-1
+    layout = layout_of(problem.model.heads)
+    theta = pack_np([np.asarray(u) for u in sol.value.U], layout)
+    _, _, eig_min, eig_max = np.asarray(_diagnostics(theta, problem.arrays, problem.model.hyper(), layout))
+    assert sol.stats["min_hessian_eigenvalue"] == pytest.approx(eig_min, rel=1e-9)
+    assert sol.stats["max_hessian_eigenvalue"] == pytest.approx(eig_max, rel=1e-9)
 
 
 def test_adam_records_when_it_first_reaches_a_target_action():
