@@ -108,16 +108,23 @@ def pair_prekernels(xt: np.ndarray) -> np.ndarray:
     return np.where((xi == yi)[:, None, None], upper, upper + np.swapaxes(upper, 1, 2))
 
 
-def prekernels_pay(p: int, n0: int, h: int) -> bool:
-    """Whether stored pair kernels make an energy gradient cheaper, and fit the memory cap.
+def gradient_costs(p: int, n0: int, h: int) -> dict[str, int]:
+    """Multiply-adds of one energy gradient by route.
 
-    With them: K = Σ_p U₁[p] S⁰_p, Cholesky and G = (K + T I)⁻¹: about (4/3)P'³ + 2 n_pairs P'² multiply-adds.
-    Without: K = Σ_i X̃_i U₁ X̃_iᵀ and the whitening C⁻¹X̃: about (3/2) P'² N₀ H + P' N₀ H².
+    'pre' (stored pair kernels): K = Σ_p U₁[p] S⁰_p, Cholesky and G = (K + T I)⁻¹, about (4/3)P'³ + 2 n_pairs P'².
+    'plain': K = Σ_i X̃_i U₁ X̃_iᵀ and the whitening C⁻¹X̃, about (3/2) P'² N₀ H + P' N₀ H².
     """
     pairs = h * (h + 1) // 2
-    if pairs * p * p > PREKERNEL_MAX_ENTRIES:
+    return {"pre": 4 * p**3 // 3 + 2 * pairs * p * p, "plain": 3 * p * p * n0 * h // 2 + p * n0 * h * h}
+
+
+def prekernels_pay(p: int, n0: int, h: int) -> bool:
+    """Whether stored pair kernels make an energy gradient cheaper (:func:`gradient_costs`) and fit
+    the memory cap ``PREKERNEL_MAX_ENTRIES``."""
+    if h * (h + 1) // 2 * p * p > PREKERNEL_MAX_ENTRIES:
         return False
-    return 4 * p**3 / 3 + 2 * pairs * p * p < 1.5 * p * p * n0 * h + p * n0 * h * h
+    costs = gradient_costs(p, n0, h)
+    return costs["pre"] < costs["plain"]
 
 
 def make_problem(model: PathsModel, xt: np.ndarray, y: np.ndarray, xt_test: np.ndarray | None = None,

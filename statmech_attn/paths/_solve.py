@@ -42,7 +42,7 @@ import optax
 from .._solution import Result, Solution, SolverError
 from ..errors import InputError
 from ._action import (EnergyFactors, OrderParameters, PathsProblem, ProblemArrays, action_from, energy_factors,
-                      energy_gradient_from, energy_gradient_x_from, entropy, order_parameters, upper_gradient,
+                      energy_gradient_from, energy_gradient_x_from, entropy, gradient_costs, order_parameters, upper_gradient,
                       uses_prekernels, whiten)
 from ._model import Hyper
 
@@ -319,19 +319,13 @@ def _hessian_route(p: int, n0: int, h: int, prekernels: bool, whitened: bool) ->
     return min(costs, key=costs.get)
 
 
-def _gradient_cost(p: int, n0: int, h: int, prekernels: bool) -> int:
-    """Multiply-adds of one energy gradient (see :func:`~statmech_attn.paths._action.prekernels_pay`)."""
-    pairs = h * (h + 1) // 2
-    return 4 * p**3 // 3 + 2 * pairs * p * p if prekernels else 3 * p * p * n0 * h // 2 + p * n0 * h * h
-
-
 def chord_steps_pay(arrays: ProblemArrays) -> bool:
     """Whether reusing a Hessian pays: when the energy Hessian's Gram costs at least
     ``CHORD_MIN_COST_RATIO`` energy gradients (otherwise every Newton step takes a fresh Hessian)."""
     p, n0, h = arrays.xt.shape
     pre = uses_prekernels(arrays)
     hess = min(_hessian_costs(p, n0, h, pre, not pre).values())
-    return hess >= CHORD_MIN_COST_RATIO * _gradient_cost(p, n0, h, pre)
+    return hess >= CHORD_MIN_COST_RATIO * gradient_costs(p, n0, h)["pre" if pre else "plain"]
 
 
 def energy_gradient_hessian_x_from(f: EnergyFactors, arrays: ProblemArrays,
