@@ -36,7 +36,7 @@ import numpy as np
 
 import statmech_attn.paths as sp
 from statmech_attn.paths._action import energy_factors, energy_gradient_x_from, training_kernel, uses_prekernels
-from statmech_attn.paths._solve import _theta_value_grad_hess, energy_gradient_hessian_x_from, layout_of, pack
+from statmech_attn.paths._solve import _theta_value_grad_hess, energy_gradient_hessian_x_from, layout_of, pack_np
 
 CLOCK = time.process_time
 
@@ -73,7 +73,7 @@ def cost_split(problem: sp.PathsProblem, U) -> dict[str, float]:
     hyper = problem.model.hyper()
     T = jnp.asarray(problem.model.temperature)
     layout = layout_of(problem.model.heads)
-    theta = pack(U, layout)
+    theta = pack_np([np.asarray(u) for u in U], layout)
     p = a.xt.shape[0]
     kern = jax.jit(training_kernel)
     chol = jax.jit(lambda k: jnp.linalg.cholesky(k + T * jnp.eye(k.shape[0])))

@@ -38,12 +38,13 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
+import numpy as np
 
 from .._solution import Solution, SolverError
 from ..errors import InputError
 from ._action import OrderParameters, PathsProblem
 from ._solve import (_CONVERGED, _DIVERGED, _MAX_STEPS, _NONFINITE, _RUNNING, Layout, _action_flat, _initial_theta,
-                     finish, flatten_U, layout_of, pack, unflatten_U, unpack)
+                     finish, flatten_U, layout_of, pack_np, unflatten_U, unpack)
 
 
 class _State(NamedTuple):
@@ -218,7 +219,7 @@ def solve_fixed_point(problem: PathsProblem, *, max_steps: int = 5000, tol: floa
     status = int(final.status)
     U = fmap.to_U(final.z, layout)
     if bool(_is_pd(final.z, layout)):
-        theta = pack(U, layout)
+        theta = pack_np([np.asarray(u) for u in U], layout)
     else:
         status = _NONFINITE
         theta = jnp.full_like(theta0, jnp.nan)

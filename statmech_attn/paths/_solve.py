@@ -100,20 +100,8 @@ def unpack(theta: jnp.ndarray, layout: Layout) -> tuple[jnp.ndarray, ...]:
     return tuple(out)
 
 
-def pack(U: Sequence[jnp.ndarray], layout: Layout) -> jnp.ndarray:
-    """(U₁, …, U_L) ↦ θ (inverse of :func:`unpack`; Cholesky of each U_ℓ)."""
-    parts = []
-    for u, d in zip(U, layout.dims):
-        c = jnp.linalg.cholesky(0.5 * (u + u.T))
-        rows, cols = np.tril_indices(d)
-        vals = c[rows, cols]
-        vals = jnp.where(jnp.asarray(rows == cols), jnp.log(vals), vals)
-        parts.append(vals)
-    return jnp.concatenate(parts)
-
-
 def pack_np(U: Sequence[np.ndarray], layout: Layout) -> np.ndarray:
-    """:func:`pack` on the host (NumPy): no device dispatch for the solvers' set-up."""
+    """(U₁, …, U_L) ↦ θ (inverse of :func:`unpack`; Cholesky of each U_ℓ), on the host (NumPy)."""
     parts = []
     for u, d in zip(U, layout.dims):
         u = np.asarray(u, dtype=np.float64)
@@ -215,11 +203,17 @@ def _n_max(hyper: Hyper) -> jnp.ndarray:
     return jnp.maximum(jnp.max(hyper.widths), hyper.width_readout)
 
 
+def _energy_factors_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> tuple[int, EnergyFactors]:
+    """(number of independent entries of U₁, the energy factors at the U₁ those entries set)."""
+    n1 = layout.dims[0] * (layout.dims[0] + 1) // 2
+    u1 = x_to_U(x[:n1], layout._replace(dims=layout.dims[:1]))[0]
+    return n1, energy_factors(u1, arrays, hyper.temperature)
+
+
 def value_and_gradient_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> tuple[jnp.ndarray, jnp.ndarray]:
     """(S, ∂S/∂x) over the independent entries: energy part in closed form (Ω), entropy by autodiff."""
     s_ent, g_ent = jax.value_and_grad(_entropy_x)(x, hyper, layout)
-    n1 = layout.dims[0] * (layout.dims[0] + 1) // 2
-    f = energy_factors(x_to_U(x[:n1], layout._replace(dims=layout.dims[:1]))[0], arrays, hyper.temperature)
+    n1, f = _energy_factors_x(x, arrays, hyper, layout)
     g = g_ent.at[:n1].add(energy_gradient_x_from(f, arrays))
     return (f.value + s_ent) / _n_max(hyper), g / _n_max(hyper)
 
@@ -394,8 +388,7 @@ def value_gradient_hessian_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper
     n_max = _n_max(hyper)
     s_ent, g_ent = jax.value_and_grad(_entropy_x)(x, hyper, layout)
     h_ent = jax.hessian(_entropy_x)(x, hyper, layout, True)
-    n1 = layout.dims[0] * (layout.dims[0] + 1) // 2
-    f = energy_factors(x_to_U(x[:n1], layout._replace(dims=layout.dims[:1]))[0], arrays, hyper.temperature)
+    n1, f = _energy_factors_x(x, arrays, hyper, layout)
     g_e, h_e = energy_gradient_hessian_x_from(f, arrays)
     g = g_ent.at[:n1].add(g_e)
     h = h_ent.at[:n1, :n1].add(h_e)
