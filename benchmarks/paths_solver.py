@@ -7,6 +7,9 @@ For each size (P, L, H) it reports
   --adam-steps, each at Adam's best learning rate among --adam-lrs (scanned at P = 100 and 500;
   P = 2000 reuses the best rates found at P = 500 for the same L, H),
 - the ratios t_adam / t_newton (lower bounds, marked '>', when Adam hit its cap),
+- ratio_ad: the same Adam on jax.value_and_grad of the action instead of the package's closed-form
+  gradient (what a research script runs; identical iterates, so its time is its per-step time times
+  the package Adam's steps to the target action) over Newton's time,
 - the cost split of one Newton iteration: kernel build, Cholesky of K + T I, whitening C⁻¹X̃ (these
   three are also the whole of Adam's gradient), the energy Hessian, and one full derivative
   evaluation (value, gradient, Hessian in θ).
@@ -36,7 +39,10 @@ import numpy as np
 
 import statmech_attn.paths as sp
 from statmech_attn.paths._action import energy_factors, energy_gradient_x_from, training_kernel, uses_prekernels
-from statmech_attn.paths._solve import _theta_value_grad_hess, energy_gradient_hessian_x_from, layout_of, pack_np
+import optax
+
+from statmech_attn.paths._solve import (_action_x, _initial_theta, _theta_value_grad_hess, energy_gradient_hessian_x_from,
+                                        layout_of, pack_np, theta_to_x)
 
 CLOCK = time.process_time
 
@@ -91,6 +97,29 @@ def cost_split(problem: sp.PathsProblem, U) -> dict[str, float]:
             "prekernels": uses_prekernels(a)}
 
 
+def autodiff_adam_step(pr: sp.PathsProblem, lr: float, steps: int = 50) -> float:
+    """Seconds per step of Adam on jax.value_and_grad of the action (autodiff through the Cholesky), as
+    a research script would write it: same parametrisation, same iterates as the package's Adam (the
+    gradient is the same function), so its time to a target is this times the package Adam's steps."""
+    layout = layout_of(pr.model.heads)
+    hyper = pr.model.hyper()
+    theta0 = _initial_theta(pr, None, layout)
+    opt = optax.adam(lr)
+    vg = jax.value_and_grad(lambda t, a, h: _action_x(theta_to_x(t, layout), a, h, layout))
+
+    @jax.jit
+    def run(theta, arrays, hyper):
+        def body(_, c):
+            t, s = c
+            _, g = vg(t, arrays, hyper)
+            u, s = opt.update(g, s)
+            return optax.apply_updates(t, u), s
+        return jax.lax.fori_loop(0, steps, body, (theta, opt.init(theta)))
+
+    t, _ = timed(lambda: run(theta0, pr.arrays, hyper))
+    return t / steps
+
+
 def adam_run(pr: sp.PathsProblem, target: float, lr: float, steps: int):
     """Adam run to residual ≤ 1e-9, recording the first iteration whose action is ≤ target."""
     return timed(lambda: sp.solve(pr, solver="adam", tol=1e-9, max_steps=steps, throw=False, target_action=target,
@@ -116,6 +145,7 @@ def main() -> None:
     ap.add_argument("--adam-steps", type=int, default=None)
     ap.add_argument("--adam-lrs", default="0.01,0.03,0.1", help="Adam learning rates to scan (best one is used)")
     ap.add_argument("--sizes", default=None, help="comma-separated P values (default 100,500,2000; quick 100,500)")
+    ap.add_argument("--skip", default="", help="cells to leave out, as P:L:H separated by commas (e.g. 2000:2:4)")
     ap.add_argument("--sweep-points", type=int, default=100)
     ap.add_argument("--action-rtol", type=float, default=1e-12)
     ap.add_argument("--wall", action="store_true", help="report wall-clock instead of CPU seconds")
@@ -124,32 +154,40 @@ def main() -> None:
         CLOCK = time.perf_counter
     sizes = [int(v) for v in args.sizes.split(",")] if args.sizes else ([100, 500] if args.quick else [100, 500, 2000])
     lrs = [float(v) for v in args.adam_lrs.split(",")]
+    skip = {c.strip() for c in args.skip.split(",") if c.strip()}
     adam_steps = args.adam_steps or (5_000 if args.quick else 20_000)
     n_features, tokens = (40, 10) if args.quick else (200, 30)
     unit = "wall" if args.wall else "CPU"
     print(f"times in {unit} seconds (one core); XLA_FLAGS={os.environ.get('XLA_FLAGS')}")
+    print("ratio_ad: the same Adam run on an autodiff gradient of the action (a research script's Adam), time to the"
+          " same action / Newton's")
     print(f"ratio_res: Adam's time to residual ≤ 1e-9 / Newton's; ratio_S: Adam's time to S ≤ S_newton + {args.action_rtol:g}|S_newton|"
           f" / Newton's; each at Adam's best learning rate ('>' : Adam did not get there in {adam_steps} steps)")
     print(f"{'P':>5} {'L':>2} {'H':>2} {'P_eff':>6} {'newton_s':>9} {'it':>3} {'adam_res_s':>10} {'lr':>5} {'ratio_res':>9}"
-          f" {'adam_S_s':>9} {'lr':>5} {'ratio_S':>8} {'kernel_s':>8} {'chol_s':>8} {'whiten_s':>8} {'hess_s':>8} {'derivs_s':>8} {'pre':>4}")
+          f" {'adam_S_s':>9} {'lr':>5} {'ratio_S':>8} {'ratio_ad':>8} {'kernel_s':>8} {'chol_s':>8} {'whiten_s':>8} {'hess_s':>8} {'derivs_s':>8} {'pre':>4}")
     best_lr: dict[tuple[int, int], tuple[float, ...]] = {}
     for P in sizes:
         for (L, H) in [(1, 2), (1, 4), (2, 2), (2, 4)]:
+            if f"{P}:{L}:{H}" in skip:
+                print(f"{P:>5} {L:>2} {H:>2}  skipped (--skip)", flush=True)
+                continue
             pr = make(P, L, H, n_features, tokens)
             t_n, sol = timed(lambda: sp.solve(pr, tol=1e-9))
             target = sol.action + args.action_rtol * abs(sol.action)
             scan = best_lr[(L, H)] if (P > 500 and (L, H) in best_lr) else lrs
-            runs = []
+            runs, adam_hits = [], {}
             for lr in scan:
                 t, adam = adam_run(pr, target, lr, adam_steps)
                 runs.append((lr,) + adam_times(t, adam))
+                adam_hits[lr] = adam.stats["iterations_to_target_action"]
             lr_r, t_r, ok_r, _, _ = min(runs, key=lambda r: (not r[3], r[1]))
             lr_s, _, t_s, _, ok_s = min(runs, key=lambda r: (not r[4], r[2]))
             best_lr[(L, H)] = tuple(sorted({lr_r, lr_s}))
             split = cost_split(pr, sol.value.U)
+            t_ad = autodiff_adam_step(pr, lr_s) * (adam_hits[lr_s] + 1) if ok_s else float("nan")
             print(f"{P:>5} {L:>2} {H:>2} {pr.arrays.xt.shape[0]:>6} {t_n:>9.3f} {sol.iterations:>3} {t_r:>10.3f} {lr_r:>5.2g}"
                   f" {('' if ok_r else '>') + f'{t_r / t_n:.1f}':>9} {t_s:>9.3f} {lr_s:>5.2g}"
-                  f" {('' if ok_s else '>') + f'{t_s / t_n:.1f}':>8} {split['kernel']:>8.4f} {split['cholesky']:>8.4f}"
+                  f" {('' if ok_s else '>') + f'{t_s / t_n:.1f}':>8} {t_ad / t_n:>8.1f} {split['kernel']:>8.4f} {split['cholesky']:>8.4f}"
                   f" {split['whiten']:>8.4f} {split['hessian']:>8.4f} {split['derivs']:>8.4f} {'yes' if split['prekernels'] else 'no':>4}",
                   flush=True)
     pr = make(500, 2, 2, n_features, tokens)

@@ -233,7 +233,9 @@ def training_kernel(u1: jnp.ndarray, arrays: ProblemArrays) -> jnp.ndarray:
     """K(U₁) on the training set: Σ_p U₁[p] S⁰_p from the pair kernels when stored, else Σ_i X̃_i U₁ X̃_iᵀ."""
     if uses_prekernels(arrays):
         rows, cols = np.triu_indices(u1.shape[0])
-        return jnp.einsum("p,pmn->mn", 0.5 * (u1[rows, cols] + u1[cols, rows]), arrays.prekernels)
+        pairs, p, _ = arrays.prekernels.shape
+        x = 0.5 * (u1[rows, cols] + u1[cols, rows])
+        return (x @ arrays.prekernels.reshape(pairs, p * p)).reshape(p, p)  # a GEMV on the stored layout
     return renormalised_kernel(u1, arrays.xt)
 
 
@@ -330,7 +332,8 @@ def energy_gradient_x_from(f: EnergyFactors, arrays: ProblemArrays) -> jnp.ndarr
     c_inv = jsl.solve_triangular(f.chol, jnp.eye(p, dtype=f.chol.dtype), lower=True)
     r = c_inv.T @ f.y_white  # r = G Y
     b = c_inv.T @ c_inv - jnp.outer(r, r)  # B = G − r rᵀ
-    return jnp.einsum("mn,pmn->p", b, arrays.prekernels)
+    pairs = arrays.prekernels.shape[0]
+    return arrays.prekernels.reshape(pairs, p * p) @ b.reshape(p * p)  # a GEMV on the stored layout
 
 
 def energy_value_and_gradient(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -355,4 +358,6 @@ def order_parameters(U: Sequence[jnp.ndarray], model: PathsModel) -> OrderParame
     """Bundle U (layer 1 first) with its closed-form U_a."""
     host = all(isinstance(u, np.ndarray) for u in U)
     u_a = readout_order_parameter(np.trace(U[-1]) if host else jnp.trace(U[-1]), model.heads[-1], model.hyper())
+    if host:  # stay on the host (no device transfer per matrix); every function here accepts NumPy arrays
+        return OrderParameters(U=tuple(U), U_a=np.asarray(u_a, dtype=np.float64))
     return OrderParameters(U=tuple(jnp.asarray(u) for u in U), U_a=jnp.asarray(u_a))

@@ -353,8 +353,8 @@ def energy_gradient_hessian_x_from(f: EnergyFactors, arrays: ProblemArrays,
         pairs = pre_k.shape[0]
         a_all = (pre_k.reshape(pairs * p, p) @ g_inv).reshape(pairs, p, p)  # A_p
         gram = a_all.reshape(pairs, p * p) @ jnp.swapaxes(a_all, 1, 2).reshape(pairs, p * p).T
-        u = jnp.einsum("qmn,n->qm", pre_k, r)
-        grad = jnp.einsum("qmn,mn->q", pre_k, g_inv) - u @ r  # Tr A_q = ⟨S⁰_q, G⟩
+        u = (pre_k.reshape(pairs * p, p) @ r).reshape(pairs, p)
+        grad = pre_k.reshape(pairs, p * p) @ g_inv.reshape(p * p) - u @ r  # Tr A_q = ⟨S⁰_q, G⟩
         return grad, -gram + 2.0 * (u @ (u @ g_inv).T)  # A_qᵀ r = G u_q
     z = f.z if f.z is not None else whiten(f.chol, arrays.xt)
     xi, yi = np.triu_indices(h)
@@ -640,10 +640,14 @@ def newton_summary(final: _NewtonState) -> jnp.ndarray:
 
 def _initial_theta(problem: PathsProblem, init: Any, layout: Layout) -> np.ndarray:
     """θ of the warm start (default the GP point), checked and packed on the host."""
-    if init is None:
+    if init is None:  # U_ℓ = c_ℓ I: L_ℓ = √c_ℓ I, so θ is ½ ln c_ℓ on the diagonal and 0 off it
         m = problem.model
-        return pack_np(tuple(np.eye(d) * m.sigma2_readout * float(np.prod(m.sigma2_layers[l:]))
-                             for l, d in enumerate(layout.dims)), layout)
+        parts = []
+        for l, d in enumerate(layout.dims):
+            rows, cols = np.tril_indices(d)
+            c = m.sigma2_readout * float(np.prod(m.sigma2_layers[l:]))
+            parts.append(np.where(rows == cols, 0.5 * math.log(c), 0.0))
+        return np.concatenate(parts)
     U = init.U if isinstance(init, OrderParameters) else tuple(init)
     if len(U) != len(layout.dims):
         raise InputError("init", f"{len(U)} matrices", f"must give one U per layer (L = {len(layout.dims)})")
