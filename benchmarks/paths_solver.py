@@ -36,11 +36,10 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 import statmech_attn.paths as sp
 from statmech_attn.paths._action import energy_factors, energy_gradient_x_from, training_kernel, uses_prekernels
-import optax
-
 from statmech_attn.paths._solve import (_action_x, _initial_theta, _theta_value_grad_hess, energy_gradient_hessian_x_from,
                                         layout_of, pack_np, theta_to_x)
 
