@@ -203,17 +203,25 @@ def _n_max(hyper: Hyper) -> jnp.ndarray:
     return jnp.maximum(jnp.max(hyper.widths), hyper.width_readout)
 
 
+def _n_first(layout: Layout) -> int:
+    """Number of independent entries of U₁ (they come first in x)."""
+    return layout.dims[0] * (layout.dims[0] + 1) // 2
+
+
 def _energy_factors_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> tuple[int, EnergyFactors]:
     """(number of independent entries of U₁, the energy factors at the U₁ those entries set)."""
-    n1 = layout.dims[0] * (layout.dims[0] + 1) // 2
+    n1 = _n_first(layout)
     u1 = x_to_U(x[:n1], layout._replace(dims=layout.dims[:1]))[0]
     return n1, energy_factors(u1, arrays, hyper.temperature)
 
 
-def value_and_gradient_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """(S, ∂S/∂x) over the independent entries: energy part in closed form (Ω), entropy by autodiff."""
+def value_and_gradient_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout,
+                         factors: EnergyFactors | None = None) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(S, ∂S/∂x) over the independent entries: energy part in closed form (Ω), entropy by autodiff.
+
+    ``factors``: the energy factors at x when already computed (:func:`_energy_factors_x`)."""
     s_ent, g_ent = jax.value_and_grad(_entropy_x)(x, hyper, layout)
-    n1, f = _energy_factors_x(x, arrays, hyper, layout)
+    n1, f = _energy_factors_x(x, arrays, hyper, layout) if factors is None else (_n_first(layout), factors)
     g = g_ent.at[:n1].add(energy_gradient_x_from(f, arrays))
     return (f.value + s_ent) / _n_max(hyper), g / _n_max(hyper)
 
@@ -379,16 +387,18 @@ def energy_gradient_hessian_x_from(f: EnergyFactors, arrays: ProblemArrays,
     return grad, -gram + 2.0 * (s @ s.T)
 
 
-def value_gradient_hessian_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout):
+def value_gradient_hessian_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout,
+                             factors: EnergyFactors | None = None):
     """(S, ∂S/∂x, ∂²S/∂x²) of the normalised action over the independent entries of (U₁, …, U_L).
 
     The energy's value, gradient and Hessian share one Cholesky factorisation and one triangular
-    solve; the entropy (small matrices) is differentiated by autodiff.
+    solve (``factors``, when already computed at x); the entropy (small matrices) is differentiated
+    by autodiff.
     """
     n_max = _n_max(hyper)
     s_ent, g_ent = jax.value_and_grad(_entropy_x)(x, hyper, layout)
     h_ent = jax.hessian(_entropy_x)(x, hyper, layout, True)
-    n1, f = _energy_factors_x(x, arrays, hyper, layout)
+    n1, f = _energy_factors_x(x, arrays, hyper, layout) if factors is None else (_n_first(layout), factors)
     g_e, h_e = energy_gradient_hessian_x_from(f, arrays)
     g = g_ent.at[:n1].add(g_e)
     h = h_ent.at[:n1, :n1].add(h_e)
@@ -431,10 +441,10 @@ class _NewtonState(NamedTuple):
         return self.d.residual
 
 
-def _theta_value_grad_hess(theta, arrays, hyper, layout) -> _Derivs:
+def _theta_value_grad_hess(theta, arrays, hyper, layout, factors: EnergyFactors | None = None) -> _Derivs:
     """S, max |∂S/∂U|, ∂S/∂θ, ∂²S/∂θ² and ∂²S/∂x² at θ (chain rule through x = theta_to_x(θ))."""
     x_of = functools.partial(theta_to_x, layout=layout)
-    value, g_x, h_x = value_gradient_hessian_x(x_of(theta), arrays, hyper, layout)
+    value, g_x, h_x = value_gradient_hessian_x(x_of(theta), arrays, hyper, layout, factors)
     jac = jax.jacfwd(x_of)(theta)  # square: θ ↦ x is a bijection onto positive-definite U
     g_theta = jac.T @ g_x
     g_fixed = jax.lax.stop_gradient(g_x)
@@ -444,10 +454,11 @@ def _theta_value_grad_hess(theta, arrays, hyper, layout) -> _Derivs:
     return _Derivs(value, residual, g_theta, 0.5 * (h_theta + h_theta.T), h_x, residual)
 
 
-def _theta_value_grad(theta, arrays, hyper, layout) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+def _theta_value_grad(theta, arrays, hyper, layout, factors: EnergyFactors | None = None
+                      ) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
     """S, max |∂S/∂U| and ∂S/∂θ at θ (no Hessian)."""
     x, vjp = jax.vjp(lambda t: theta_to_x(t, layout), theta)
-    value, g_x = value_and_gradient_x(x, arrays, hyper, layout)
+    value, g_x = value_and_gradient_x(x, arrays, hyper, layout, factors)
     return value, residual_of(g_x, layout), vjp(g_x)[0]
 
 
@@ -459,7 +470,8 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
     """Levenberg–Marquardt-damped Newton on θ, one derivative evaluation per step.
 
     Each step solves (∂²S/∂θ² + λ I) δ = −∂S/∂θ (λ the smallest value, from the current one
-    upwards, that makes the matrix positive definite) and evaluates S and its derivatives at θ + δ.
+    upwards, that makes the matrix positive definite) and evaluates S at θ + δ, then its derivatives
+    from the same Cholesky factor only if S decreased sufficiently (a rejected trial costs a value).
     If S decreased sufficiently (Armijo, with a round-off slack) the step is taken and λ divided by
     10 (set to 0 once negligible). Otherwise the next step halves δ on S alone (cheap: no
     derivatives) until it is sufficient and takes derivatives there, λ kept; if no fraction works θ
@@ -527,16 +539,31 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
 
         t = jax.lax.cond(state.backtrack & ~first, backtrack, lambda _: jnp.asarray(1.0), None)
 
-        def chord(point):  # gradient only: the next step reuses this Hessian
-            value, residual, g_theta = value_grad(point)
+        # the trial point's value first (one Cholesky, kept for its derivatives): a point that fails
+        # the Armijo test is rejected without its gradient and Hessian
+        point = state.theta + t * step
+        x_point = theta_to_x(point, layout)
+        _, f_point = _energy_factors_x(x_point, arrays, hyper, layout)
+        value_point = (f_point.value + _entropy_x(x_point, hyper, layout)) / _n_max(hyper)
+        worth = first | ((t > 0) & sufficient(value_point, t))
+
+        def full(point, f):
+            return derivs(point, factors=f)
+
+        def chord(point, f):  # gradient only: the next step reuses this Hessian
+            value, residual, g_theta = value_grad(point, factors=f)
             return d._replace(value=value, residual=residual, g_theta=g_theta)
+
+        def rejected(point, f):
+            return d._replace(value=value_point, residual=jnp.asarray(jnp.inf, d.residual.dtype))
 
         if use_chord:
             reuse = state.chord & ~first
-            trial = jax.lax.cond(reuse, chord, derivs, state.theta + t * step)
+            branch = jnp.where(worth, jnp.where(reuse, 1, 2), 0)
+            trial = jax.lax.switch(branch, (rejected, chord, full), point, f_point)
         else:
             reuse = jnp.asarray(False)
-            trial = derivs(state.theta + t * step)
+            trial = jax.lax.cond(worth, full, rejected, point, f_point)
         accepted = first | ((t > 0) & finite(trial) & sufficient(trial.value, t))
         full_failed = ~accepted & ~state.backtrack  # a full step failed: backtrack next time, same λ
         theta = jnp.where(accepted, state.theta + t * step, state.theta)
@@ -554,7 +581,7 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
         refresh = (status == _RUNNING) & (residual <= tol) & stale
         return _NewtonState(theta, d_next, lam_next, state.it + (~state.refresh),
                             state.n_rejected + (~first & ~accepted & ~state.backtrack), full_failed, status, chord_next,
-                            state.n_hessians + (~reuse), refresh)
+                            state.n_hessians + (worth & ~reuse), refresh)
 
     def cond(state: _NewtonState):
         return (state.status == _RUNNING) & ((state.it < max_steps) | state.refresh)

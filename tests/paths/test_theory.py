@@ -221,6 +221,21 @@ def test_newton_reuses_its_hessian_and_reports_the_one_at_the_solution():
     assert sol.stats["max_hessian_eigenvalue"] == pytest.approx(eig_max, rel=1e-9)
 
 
+def test_newton_spends_no_hessian_on_a_rejected_trial_point():
+    """Started far from the minimum (30 × U*), some full steps fail the Armijo test: they cost a value
+    only, so without chord steps the Hessians are one per pass that moved or started, 1 + steps −
+    rejected, and the minimum is the one reached from the GP point."""
+    from statmech_attn.paths._solve import chord_steps_pay
+
+    problem, _ = random_problem(heads=(2, 2), p=24, n0=6, width=8.0, temperature=0.05, seed=3)
+    assert not chord_steps_pay(problem.arrays)
+    ref = sp.solve(problem, tol=1e-11)
+    sol = sp.solve(problem, tol=1e-11, init=tuple(30.0 * np.asarray(u) for u in ref.value.U))
+    assert sol.stats["rejected_steps"] > 0
+    assert sol.stats["hessian_evaluations"] == 1 + sol.iterations - sol.stats["rejected_steps"]
+    assert sol.action == pytest.approx(ref.action, rel=1e-13)
+
+
 def test_adam_records_when_it_first_reaches_a_target_action():
     """The first-hit iteration recorded by a run that goes on to tol equals the length of a run that stops there."""
     problem, _ = random_problem(heads=(2,), p=20, n0=5, width=16.0, temperature=0.05, seed=9)
