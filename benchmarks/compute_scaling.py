@@ -33,6 +33,13 @@ import tempfile
 import time
 from pathlib import Path
 
+if "--one-thread" in sys.argv[1:] and os.environ.get("NPROC") != "1":
+    # the workers' environment must be in place before NumPy, SciPy (whose OpenBLAS serves JAX's
+    # LAPACK calls) and XLA start their thread pools: start this script again with it
+    from statmech_attn.compute import single_thread_environ
+
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **single_thread_environ()})
+
 import numpy as np
 
 
@@ -86,11 +93,6 @@ def main() -> None:
                     help="run this process's XLA on one thread too (a serial baseline with the workers' threading)")
     args = ap.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
-    if args.one_thread:
-        from statmech_attn.compute import single_thread_environ  # before JAX starts its backend
-
-        os.environ.update(single_thread_environ())
-
     import logging
 
     import statmech_attn  # noqa: F401  (float64)

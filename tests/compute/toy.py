@@ -72,4 +72,5 @@ def fixed_point_task(ctx: dict, points: list[dict], seed: int) -> list[PointOutp
 def environment_task(ctx: dict, points: list[dict], seed: int) -> list[dict]:
     """Report the worker's XLA flags and thread settings (to check the single-thread environment)."""
     return [{"xla_flags": os.environ.get("XLA_FLAGS", ""), "omp": os.environ.get("OMP_NUM_THREADS", ""),
-             "pid": os.getpid(), "result": "converged"} for _ in points]
+             "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_", ""), "pid": os.getpid(), "result": "converged"}
+            for _ in points]
