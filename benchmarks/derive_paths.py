@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="derive_paths_bench_") as cache:
         os.environ["STATMECH_ATTN_CACHE"] = cache
-        from derivations import _stationarity as st
-        from derivations.paths import derive_paths
+        from statmech_attn.derivations import _stationarity as st
+        from statmech_attn.derivations.paths import derive_paths
 
         def fresh(heads, form):
             """A derivation from scratch: no disk cache, no in-memory memo of simplifications."""

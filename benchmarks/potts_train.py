@@ -5,7 +5,7 @@
 Default size: L = 64 sites, C = 8 colours, mini-batches of 256 sequences, mask "all" (the exact
 pseudo-likelihood), Adam.  One step = one gradient evaluation and optimiser update on one batch.
 
-- ``factored (epoch scan)`` — ``validation.potts.train``: an epoch of mini-batches in one jitted
+- ``factored (epoch scan)`` — ``statmech_attn.validation.potts.train``: an epoch of mini-batches in one jitted
   ``lax.scan`` (the code path of ``potts train``);
 - ``vanilla (epoch scan)`` — the same for the vanilla layer (d = 32);
 - baseline ``factored, jitted step per Python call`` — the same factored step, one jitted call per
@@ -40,8 +40,8 @@ import optax  # noqa: E402
 import statmech_attn  # noqa: E402,F401
 from statmech_attn.potts import pl_objective  # noqa: E402
 from statmech_attn.potts.config import TrainConfig  # noqa: E402
-from validation.potts.layers import init_factored, init_vanilla  # noqa: E402
-from validation.potts.train import _epoch, mlm_objective  # noqa: E402
+from statmech_attn.validation.potts.layers import init_factored, init_vanilla  # noqa: E402
+from statmech_attn.validation.potts.train import _epoch, mlm_objective  # noqa: E402
 
 
 def best_of(fn, reps: int = 2) -> float:

@@ -24,7 +24,7 @@ def main() -> None:
 
     import statmech_attn  # noqa: F401  (float64)
     from statmech_attn import paths
-    from validation.paths import compare, sample
+    from statmech_attn.validation.paths import compare, sample
 
     width = 8 if args.quick else 16
     draws = 150 if args.quick else 400

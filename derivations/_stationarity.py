@@ -1,7 +1,7 @@
 """Generic derivation helper: from a symbolic free energy to stationarity conditions, LaTeX and JAX.
 
 Any theory whose saddle point is "∂F/∂q = 0 for every order parameter q" can reuse this module
-(the attention-path derivation in :mod:`derivations.paths` does; the Potts replica derivation
+(the attention-path derivation in :mod:`statmech_attn.derivations.paths` does; the Potts replica derivation
 may).  The pieces:
 
 **Order parameters** (:class:`OrderParameter`) come in three kinds:

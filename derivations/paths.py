@@ -12,7 +12,7 @@ from symbols and derives ∂S/∂U_ℓ = 0 (ℓ = 1..L) and ∂S/∂U_a = 0 in t
 * **matrix form** — U_ℓ are symmetric ``MatrixSymbol``s whose sizes are products of symbolic
   head counts H_ℓ; trace, log-determinant, inverse, the partial trace over a layer's head index
   and the kernel map K(·) are explicit operations, differentiated by matrix calculus
-  (:mod:`derivations._stationarity`).  Each condition is brought to a fixed-point form: U₁ =
+  (:mod:`statmech_attn.derivations._stationarity`).  Each condition is brought to a fixed-point form: U₁ =
   [(I ⊗ U₂⁻¹)/σ₁² + Ω(U₁)/N₁]⁻¹ (linear in U₁⁻¹, Ω evaluated at the iterate), and for ℓ ≥ 2 the
   positive-definite root of the matrix quadratic U A U + c U + Q = 0 (closed form with matrix
   square roots), U_a the positive root of its quadratic.
@@ -24,7 +24,7 @@ from symbols and derives ∂S/∂U_ℓ = 0 (ℓ = 1..L) and ∂S/∂U_a = 0 in t
 
 The readout (mean / first / last token) changes only the path-augmented inputs X̃ (§3), not
 the action's form; it is part of the cache key and stated in the output.  Derivations are cached
-on disk (:func:`derivations._stationarity.cached`), keyed by (L, heads, readout, form).
+on disk (:func:`statmech_attn.derivations._stationarity.cached`), keyed by (L, heads, readout, form).
 
 Numbers: :func:`numeric` turns a derivation into JAX callables over the same order-parameter
 structure as :mod:`statmech_attn.paths` (U a tuple, layer 1 first): the gradient of the action,
@@ -236,7 +236,7 @@ class PathsDerivation:
         omega: component form: the symbol matrix Ω (energy gradient); matrix form: the derived
             expression Ω(U₁) = ∂E/∂U₁.
         free_energy: the action S.
-        conditions: one :class:`~derivations._stationarity.Condition` per U_ℓ (layer 1 first),
+        conditions: one :class:`~statmech_attn.derivations._stationarity.Condition` per U_ℓ (layer 1 first),
             then U_a.
         abbreviations: (expression, symbol, meaning) used in the LaTeX output.
         seconds: wall time of the derivation when it was computed.

@@ -12,7 +12,7 @@ proximal problem symbolic: z*_y(ω, V) are undefined functions, softmax and log-
 functions with their exact derivatives (:class:`Softmax`, :class:`LogSumExp`).
 
 The stationarity conditions ∂Φ/∂θ = 0 for θ ∈ {m, q, V, m̂, q̂, V̂} come from the generic helper
-(:func:`derivations._stationarity.derive`, Ψ opaque), and the derivatives of Ψ from three rules,
+(:func:`statmech_attn.derivations._stationarity.derive`, Ψ opaque), and the derivatives of Ψ from three rules,
 each applied by SymPy and verified where it is applied:
 
 1. **Price's theorem** for Gaussian expectations: ∂Ψ/∂m = E[Σ_k ∂²F/∂ω_k∂u_k],
@@ -118,7 +118,7 @@ class ReplicaDerivation:
         omega, u: the Gaussian fields (r symbols each).
         z: plain symbols z_{y,k} standing for the proximal points z*_{y,k}(ω, V).
         free_energy: Φ with Ψ(m, q, V) an opaque function.
-        conditions: the six :class:`derivations._stationarity.Condition` (θ in the order of ``s``),
+        conditions: the six :class:`statmech_attn.derivations._stationarity.Condition` (θ in the order of ``s``),
             with ∂Ψ/∂θ replaced by the derived expectations (:class:`GaussE`).
         psi_integrands: {"m", "q", "V"}: I_θ with ∂Ψ/∂θ = E[I_θ] (in ω, u, z, V, B).
         prox_gradient: ∂G_y/∂z_k at z = z_y (list over y of r expressions) — zero at the prox.

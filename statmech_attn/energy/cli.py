@@ -91,7 +91,7 @@ def derive_energy(as_json: JsonOpt = False) -> None:
     """Gradient and Hessian of the log-partition, and the two-token update, derived with SymPy (LaTeX)."""
     import json
 
-    from derivations.energy import latex_summary, log_partition_derivation, two_token_derivation
+    from statmech_attn.derivations.energy import latex_summary, log_partition_derivation, two_token_derivation
 
     text = latex_summary()
     if as_json:

@@ -62,7 +62,7 @@ def analyse_cmd(config: ConfigArg, out: OutOpt = None, as_json: JsonOpt = False,
 
 def compute_train(cfg: TrainConfig) -> VerbOutput:
     """Train one stack per mode (optax); the forced regimes must hold (exit 1 otherwise)."""
-    from validation.oversmoothing.train import train_regimes
+    from statmech_attn.validation.oversmoothing.train import train_regimes
 
     t = cfg.train
     runs = train_regimes(tuple(t.modes), depth=t.depth, steps=t.steps, lr=t.learning_rate, probe_depth=t.probe_depth,
@@ -121,7 +121,7 @@ def derive_oversmoothing(as_json: JsonOpt = False) -> None:
     """The Kronecker spectrum identity and the uniform-mixing HFC/LFC factor, derived with SymPy (LaTeX)."""
     import json
 
-    from derivations.oversmoothing import kronecker_identity, latex_summary, uniform_mixing_ratio
+    from statmech_attn.derivations.oversmoothing import kronecker_identity, latex_summary, uniform_mixing_ratio
 
     text = latex_summary()
     if as_json:

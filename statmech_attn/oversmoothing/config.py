@@ -60,7 +60,7 @@ class Config:
 
 @dataclasses.dataclass(frozen=True)
 class TrainTable:
-    """``[train]``: the reparameterisation demo (``validation.oversmoothing.train``)."""
+    """``[train]``: the reparameterisation demo (``statmech_attn.validation.oversmoothing.train``)."""
 
     modes: tuple[str, ...] = c.field(("free", "smooth", "sharpen"), doc="any of free, smooth, sharpen")
     depth: int = c.field(6, check=c.at_least(1), doc="layers of the trained stack")

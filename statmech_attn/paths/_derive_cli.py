@@ -52,7 +52,7 @@ def derive_paths_cmd(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Derive again instead of loading the on-disk cache.")] = False,
 ) -> None:
     """Derive the attention-path saddle-point equations (SymPy) and print them or write LaTeX."""
-    from derivations.paths import FORMS, READOUTS, derive_paths
+    from statmech_attn.derivations.paths import FORMS, READOUTS, derive_paths
 
     hs = parse_heads(heads, layers)
     if readout not in READOUTS:

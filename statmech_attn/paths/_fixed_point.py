@@ -1,6 +1,6 @@
 """Fixed-point solver: damped, Anderson-accelerated iteration of the *derived* map U = F(U).
 
-The map comes from the SymPy derivation (``derivations.paths``, matrix form, lambdified to JAX):
+The map comes from the SymPy derivation (``statmech_attn.derivations.paths``, matrix form, lambdified to JAX):
 
     U₁ ← [ (I_{H₁} ⊗ U₂⁻¹)/σ₁² + Ω(U₁)/N₁ ]⁻¹             (L = 1:  [ I/(U_a σ₁²) + Ω/N₁ ]⁻¹)
     U_ℓ ← the positive-definite root of U_ℓ A_ℓ U_ℓ + c_ℓ U_ℓ + Q_ℓ = 0,   ℓ ≥ 2,
@@ -92,7 +92,7 @@ class _Map(NamedTuple):
         return flatten_U(tuple(_pd_inv(u) if inv else u for u, inv in zip(U, self.inverse)))
 
     def target(self, z, arrays, hyper, layout):
-        from derivations.paths import numeric
+        from statmech_attn.derivations.paths import numeric
 
         num = numeric(self.heads, self.readout, "matrix")
         new = num.fixed_point_targets(self.to_U(z, layout), arrays.xt, arrays.y, hyper)
@@ -101,7 +101,7 @@ class _Map(NamedTuple):
 
 @functools.lru_cache(maxsize=32)
 def _map_for(heads: tuple[int, ...], readout: str) -> _Map:
-    from derivations.paths import numeric
+    from statmech_attn.derivations.paths import numeric
 
     return _Map(heads, readout, numeric(heads, readout, "matrix").inverse_layers)
 

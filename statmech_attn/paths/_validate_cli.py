@@ -2,7 +2,7 @@
 
 Registered on the ``paths`` typer app by :func:`register` (called from ``statmech_attn/paths/cli.py``).
 ``validate`` compares the saddle-point theory with NUTS samples (and GD / Langevin) of finite
-networks over an (α, N, seed) grid (:mod:`validation.paths.compare`), each point a task of
+networks over an (α, N, seed) grid (:mod:`statmech_attn.validation.paths.compare`), each point a task of
 :mod:`statmech_attn.compute` (``--scheduler``, ``--resume``); ``report.json`` holds every number,
 its error bar, the diagnostics and a pass/fail per statistic.  ``plot`` makes figures from a saved
 run directory without recomputation, dispatching on the verb in ``result.json`` through
@@ -30,7 +30,7 @@ QuickOpt = Annotated[bool, typer.Option("--quick", help="Tiny sizes (widths 8, 1
 
 def validate_schema() -> type:
     """The config schema of ``paths validate``: the paths schema with its ``[validate]`` table."""
-    from validation.paths.config import ValidateConfig
+    from statmech_attn.validation.paths.config import ValidateConfig
 
     from .config import PathsConfig
 
@@ -51,7 +51,7 @@ class DataMaker:
 
     def __call__(self, P: int, n_test: int) -> Any:
         from . import _task
-        from validation.paths.compare import check_enough
+        from statmech_attn.validation.paths.compare import check_enough
 
         if self.full is not None:
             return check_enough(self.full, P, n_test)
@@ -74,7 +74,7 @@ def validate_identity(cfg: Any, vcfg: Any) -> dict[str, Any]:
     """What a resumed ``paths validate`` must match: the resolved config with the effective
     [validate] settings (``--quick`` applied) minus its grid axes (widths, alphas, seeds) and
     report-only keys, without [sweep] and [compute]; the SHA-256 of external data."""
-    from validation.paths.compare import GRID_KEYS
+    from statmech_attn.validation.paths.compare import GRID_KEYS
 
     from ..config import to_toml_dict
     from .cli import sweep_identity
@@ -90,8 +90,8 @@ def run_validate(cfg: Any, *, quick: bool = False, out: Any = None, resume: bool
 
     The points run through :mod:`statmech_attn.compute` (``--scheduler``/``[compute]``,
     ``--resume``), one file per point under ``out/points/``; ``report.json`` is assembled from them."""
-    from validation.paths.compare import validate
-    from validation.paths.plots import figures_from_report
+    from statmech_attn.validation.paths.compare import validate
+    from statmech_attn.validation.paths.plots import figures_from_report
 
     from ..compute import resolve_scheduler
     from .config import model_from_config
@@ -141,7 +141,7 @@ def run_validate(cfg: Any, *, quick: bool = False, out: Any = None, resume: bool
 
 
 def _plot_validate(record: dict[str, Any], arrays: dict[str, Any]) -> Sequence[tuple[Any, str]]:
-    from validation.paths.plots import figures_from_report
+    from statmech_attn.validation.paths.plots import figures_from_report
 
     return figures_from_report(record["result"])
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from validation.paths.config import ValidateConfig
+from statmech_attn.validation.paths.config import ValidateConfig
 
 from ..compute import ComputeConfig
 from ..config import all_positive, at_least, field, positive

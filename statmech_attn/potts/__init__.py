@@ -7,7 +7,7 @@ recovery metrics (:mod:`.metrics`) and the config schema (:mod:`.config`).  The 
 one attention row (§7) lives in :mod:`.replica`.
 
 This package never imports ``validation``; the layers trained by masked language modelling live in
-``validation.potts``.
+``statmech_attn.validation.potts``.
 """
 
 from .config import PottsConfig as PottsConfig

@@ -17,8 +17,8 @@ def derivation_report(colours: int = 3, use_cache: bool = True) -> dict[str, Any
     the C = 2 logistic reduction; returns the checks, the LaTeX and the fixed-point equations as text."""
     import sympy as sp
 
-    from derivations import _stationarity as st
-    from derivations import potts as dp
+    from statmech_attn.derivations import _stationarity as st
+    from statmech_attn.derivations import potts as dp
 
     def build() -> dict[str, Any]:
         d = dp.derive_replica(colours)

@@ -160,8 +160,8 @@ GTOL = 1e-8  # gradient norm (units of (10)) below which a finite-size fit count
 def validate_task(context: tuple[Any, Any, Any], points: Sequence[dict[str, Any]], seed: int) -> list[Any]:
     """Grid task of ``potts validate`` (statmech_attn.compute): one finite-size fit per (N, α, seed) point.
 
-    ``target = "replica"``: ERM (10) (:func:`validation.potts.replica_erm.erm_point`);
-    ``"train"``: the factored layer trained by MLM (:func:`validation.potts.replica_mlm.mlm_point`).
+    ``target = "replica"``: ERM (10) (:func:`statmech_attn.validation.potts.replica_erm.erm_point`);
+    ``"train"``: the factored layer trained by MLM (:func:`statmech_attn.validation.potts.replica_mlm.mlm_point`).
     A point whose fit stops above the gradient tolerance is recorded with ``ok = False``.
     """
     from ..compute import PointOutput
@@ -171,11 +171,11 @@ def validate_task(context: tuple[Any, Any, Any], points: Sequence[dict[str, Any]
     for p in points:
         N, alpha, sd = int(p["size"]), float(p["alpha"]), int(p["seed"])
         if vc.target == "replica":
-            from validation.potts.replica_erm import erm_point
+            from statmech_attn.validation.potts.replica_erm import erm_point
 
             rec = erm_point(problem, alpha, N, sd, mode=vc.mode, n_test=vc.n_test, gtol=GTOL)
         else:
-            from validation.potts.replica_mlm import mlm_point
+            from statmech_attn.validation.potts.replica_mlm import mlm_point
 
             rec = mlm_point(problem, alpha, N, sd, contexts=vc.contexts, n_test=vc.n_test, sampler=sampler, gtol=GTOL)
         outs.append(PointOutput(rec, ok=bool(rec["grad_norm"] <= GTOL)))
@@ -203,8 +203,8 @@ def validate_compute(cfg: PottsConfig, *, out: Any = None, resume: bool = False,
     one file per point); per (N, α) the mean ± standard error over seeds of m, q, test_ce, kl, eps_w
     is compared with the theory (z-scores), ``passed`` when every |z| < 3 at the largest N.
     ``target = "replica"``: ERM (10); ``"train"``: the factored layer trained by MLM on Potts data
-    through the map of §7.1 (:mod:`validation.potts.replica_mlm`)."""
-    from validation.potts.replica_erm import COMPARED, SIM_KEYS, ERMProblem, compare, summarise
+    through the map of §7.1 (:mod:`statmech_attn.validation.potts.replica_mlm`)."""
+    from statmech_attn.validation.potts.replica_erm import COMPARED, SIM_KEYS, ERMProblem, compare, summarise
 
     from ..compute import Grid, resolve_scheduler, run_grid
 

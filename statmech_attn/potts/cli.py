@@ -123,7 +123,7 @@ def _train_compute(cfg: Any) -> Any:
     """``potts train``: train the [train] layer by MLM and measure recovery against [potts] (§4–§6)."""
     import numpy as np
 
-    from validation.potts.train import evaluate, layer_attention, layer_couplings, split_sequences, train_layer
+    from statmech_attn.validation.potts.train import evaluate, layer_attention, layer_couplings, split_sequences, train_layer
 
     from .._cli_common import VerbOutput
     from .metrics import pair_scores, symmetrised_couplings, true_couplings

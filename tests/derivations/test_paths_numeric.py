@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from derivations.paths import numeric
+from statmech_attn.derivations.paths import numeric
 from statmech_attn import InputError, Result, SolverError
 from statmech_attn import paths as P
 from statmech_attn.paths._action import action_from

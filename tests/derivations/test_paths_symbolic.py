@@ -14,8 +14,8 @@ import sympy as sp
 from sympy.parsing.latex import parse_latex
 from typer.testing import CliRunner
 
-from derivations import _stationarity as st
-from derivations.paths import Architecture, _abbreviate, derive_paths
+from statmech_attn.derivations import _stationarity as st
+from statmech_attn.derivations.paths import Architecture, _abbreviate, derive_paths
 from statmech_attn.errors import InputError
 
 

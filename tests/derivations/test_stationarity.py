@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import _stationarity as st
+from statmech_attn.derivations import _stationarity as st
 
 
 def _rand_pd(rng, d):

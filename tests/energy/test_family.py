@@ -8,7 +8,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derivations.energy import log_partition_derivation, two_token_derivation
+from statmech_attn.derivations.energy import log_partition_derivation, two_token_derivation
 from statmech_attn import InputError
 from statmech_attn import energy as en
 

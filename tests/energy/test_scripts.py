@@ -9,7 +9,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_expansion_script_runs():
-    r = subprocess.run([sys.executable, "-m", "validation.energy.expansion", "--quick"], capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "statmech_attn.validation.energy.expansion", "--quick"], capture_output=True,
                        text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     first = r.stdout.splitlines()[0].split()

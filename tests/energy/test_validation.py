@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from validation.energy.expansion import expansion_statistics
+from statmech_attn.validation.energy.expansion import expansion_statistics
 
 
 def test_expansion_statistics():

@@ -5,7 +5,7 @@ import pytest
 
 from statmech_attn import InputError
 from statmech_attn.factors import TransformerFactors, classify_levels, frequency_weights, importance_scores
-from validation.factors.planted import planted_dictionary_recovery, planted_emergence
+from statmech_attn.validation.factors.planted import planted_dictionary_recovery, planted_emergence
 
 
 def test_planted_dictionary_is_recovered():

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("cmd", [
     ["benchmarks/factors_fista.py", "--quick"],
-    ["-m", "validation.factors.planted", "--quick"],
+    ["-m", "statmech_attn.validation.factors.planted", "--quick"],
 ])
 def test_script_runs(cmd):
     r = subprocess.run([sys.executable, *cmd], capture_output=True, text=True, timeout=600)

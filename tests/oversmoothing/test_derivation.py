@@ -3,7 +3,7 @@
 import numpy as np
 import sympy as sp
 
-from derivations.oversmoothing import kronecker_identity, uniform_mixing_ratio
+from statmech_attn.derivations.oversmoothing import kronecker_identity, uniform_mixing_ratio
 from statmech_attn import oversmoothing as os_
 
 

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("cmd", [
     ["benchmarks/oversmoothing_spectrum.py", "--quick"],
-    ["-m", "validation.oversmoothing.regimes", "--quick"],
-    ["-m", "validation.oversmoothing.train", "--quick"],
+    ["-m", "statmech_attn.validation.oversmoothing.regimes", "--quick"],
+    ["-m", "statmech_attn.validation.oversmoothing.train", "--quick"],
 ])
 def test_script_runs(cmd):
     r = subprocess.run([sys.executable, *cmd], capture_output=True, text=True, timeout=600)

@@ -7,7 +7,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from statmech_attn.cli import app
-from validation.oversmoothing.regimes import validate_regimes
+from statmech_attn.validation.oversmoothing.regimes import validate_regimes
 
 runner = CliRunner()
 

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from validation.potts.layers import (
+from statmech_attn.validation.potts.layers import (
     FactoredParams,
     factored_logits,
     init_factored,
@@ -64,7 +64,7 @@ def test_vanilla_mask_token_and_attention_rows():
 
 def test_single_mask_averages_to_all():
     """E over the L single-site masks of the masked CE equals the mask-"all" loss (§5, last bullet)."""
-    from validation.potts.layers import masked_cross_entropy
+    from statmech_attn.validation.potts.layers import masked_cross_entropy
 
     p = init_vanilla(jax.random.PRNGKey(6), 5, 3, 6)
     s = jax.random.randint(jax.random.PRNGKey(7), (11, 5), 0, 3)

@@ -15,8 +15,8 @@ from statmech_attn.potts import (
     sample_exact,
 )
 from statmech_attn.potts.config import TrainConfig
-from validation.potts.layers import FactoredParams, factored_logits, init_factored, masked_cross_entropy
-from validation.potts.train import mlm_objective
+from statmech_attn.validation.potts.layers import FactoredParams, factored_logits, init_factored, masked_cross_entropy
+from statmech_attn.validation.potts.train import mlm_objective
 
 from . import _problems as P
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derivations import potts as dp
+from statmech_attn.derivations import potts as dp
 from statmech_attn.potts import replica as R
 
 U3 = 2 * np.eye(3) - (2 / 3) * np.ones((3, 3))

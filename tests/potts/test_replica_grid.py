@@ -63,7 +63,7 @@ def test_points_are_files(serial_run):
 
 
 def test_interrupted_grid_resumes_with_only_the_missing_points(serial_run, tmp_path, monkeypatch):
-    from validation.potts import replica_erm
+    from statmech_attn.validation.potts import replica_erm
 
     cfg, ref = serial_run
     real = replica_erm.erm_point

@@ -1,7 +1,7 @@
 """`potts validate` with target = "train": the factored layer trained by MLM on Potts data (theory/potts.md §7.1).
 
 References: the ERM estimator (10) computed by a separate Newton solver
-(:func:`validation.potts.replica_erm.fit_ridge_ce`) on the same sequences — the map of §7.1 says that
+(:func:`statmech_attn.validation.potts.replica_erm.fit_ridge_ce`) on the same sequences — the map of §7.1 says that
 row 0 of the trained layer is that estimator (w = √N A_0, λ = M·L·λ_W/N) — and the replica theory
 (checks of test_replica_theory.py), which the trained layer must match within 3 standard errors
 where the map is exact (independent uniform contexts).
@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from statmech_attn.cli import app
 from statmech_attn.potts.model import conditionals
-from validation.potts import replica_erm as E
-from validation.potts import replica_mlm as ML
+from statmech_attn.validation.potts import replica_erm as E
+from statmech_attn.validation.potts import replica_mlm as ML
 
 U3 = 2 * np.eye(3) - (2 / 3) * np.ones((3, 3))
 runner = CliRunner()

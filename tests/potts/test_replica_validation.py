@@ -8,7 +8,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 from statmech_attn.potts import replica as R
-from validation.potts import replica_erm as E
+from statmech_attn.validation.potts import replica_erm as E
 
 U3 = 2 * np.eye(3) - (2 / 3) * np.ones((3, 3))
 

@@ -7,8 +7,8 @@ import pytest
 
 from statmech_attn.potts import enumerate_exact, potts_model, sample_exact
 from statmech_attn.potts.config import TrainConfig
-from validation.potts.layers import draw_mask
-from validation.potts.train import evaluate, train_layer
+from statmech_attn.validation.potts.layers import draw_mask
+from statmech_attn.validation.potts.train import evaluate, train_layer
 
 from . import _problems as P
 

@@ -72,7 +72,7 @@ def test_plot_functions_label_their_axes(quick_run):
     import matplotlib
 
     matplotlib.use("Agg")
-    from validation.paths import plots
+    from statmech_attn.validation.paths import plots
 
     out, _ = quick_run
     report = json.loads((out / "report.json").read_text())

@@ -11,10 +11,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from validation.paths import compare
-from validation.paths import network as net
-from validation.paths import sample as smp
-from validation.paths.config import ValidateConfig
+from statmech_attn.validation.paths import compare
+from statmech_attn.validation.paths import network as net
+from statmech_attn.validation.paths import sample as smp
+from statmech_attn.validation.paths.config import ValidateConfig
 
 from .helpers import random_problem, spec
 

@@ -95,7 +95,7 @@ def test_points_are_files_and_the_report_is_assembled_from_them(serial_run):
 
 
 def test_interrupted_grid_resumes_with_only_the_missing_points(serial_run, tmp_path, monkeypatch):
-    from validation.paths import compare
+    from statmech_attn.validation.paths import compare
 
     cfg, ref = serial_run
     real = compare.validate_point
@@ -142,9 +142,9 @@ def test_a_failing_point_is_recorded_and_the_grid_goes_on(monkeypatch):
     """A point whose task raises is recorded (error text, not used, not passed); the others and the
     report are still produced, and the verdict is 'not passed'."""
     from statmech_attn import paths
-    from validation.paths import compare
-    from validation.paths.config import GDConfig, LangevinConfig, ValidateConfig
-    from validation.paths.plots import figures_from_report
+    from statmech_attn.validation.paths import compare
+    from statmech_attn.validation.paths.config import GDConfig, LangevinConfig, ValidateConfig
+    from statmech_attn.validation.paths.plots import figures_from_report
 
     real = compare.validate_point
 

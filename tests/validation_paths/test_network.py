@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from validation.paths import network as net
+from statmech_attn.validation.paths import network as net
 
 from .helpers import random_problem, spec
 

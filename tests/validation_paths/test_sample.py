@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from validation.paths import network as net
-from validation.paths import sample as smp
+from statmech_attn.validation.paths import network as net
+from statmech_attn.validation.paths import sample as smp
 
 from .helpers import random_problem, spec
 

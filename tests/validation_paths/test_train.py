@@ -9,9 +9,9 @@ import optax
 import scipy.optimize
 from jax.flatten_util import ravel_pytree
 
-from validation.paths import network as net
-from validation.paths import train
-from validation.paths.sample import SampleData
+from statmech_attn.validation.paths import network as net
+from statmech_attn.validation.paths import train
+from statmech_attn.validation.paths.sample import SampleData
 
 from .helpers import random_problem, spec
 
@@ -62,7 +62,7 @@ def test_gradient_descent_reaches_the_minimum_that_lbfgs_finds():
 def test_langevin_on_the_network_samples_the_nuts_posterior():
     """Langevin dynamics at temperature T and NUTS sample the same posterior: the overlaps and the
     predictor agree within the combined Monte-Carlo error (small η: discretisation bias ≪ SE)."""
-    from validation.paths import sample as smp
+    from statmech_attn.validation.paths import sample as smp
 
     (x, att, y), (xs, atts, ys) = random_problem(4, 3, 2, (1,), seed=51, P_test=2)
     m = spec((1,), (2,), 2, T=1.0)

@@ -8,8 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from validation.paths import compare
-from validation.paths.config import GDConfig, ValidateConfig
+from statmech_attn.validation.paths import compare
+from statmech_attn.validation.paths.config import GDConfig, ValidateConfig
 
 pytestmark = pytest.mark.slow
 

@@ -70,7 +70,7 @@ def expansion_statistics(n_clouds: int = 200, n: int = 8, d: int = 4, *, beta: f
 
 
 def main() -> None:
-    """``python -m validation.energy.expansion [--quick]``: print the statistics."""
+    """``python -m statmech_attn.validation.energy.expansion [--quick]``: print the statistics."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--seed", type=int, default=0)

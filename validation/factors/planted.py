@@ -89,7 +89,7 @@ def attention_stack_factors(seed: int = 0, n_factors: int = 32, alpha: float = 0
 
 
 def main() -> None:
-    """``python -m validation.factors.planted [--quick]``."""
+    """``python -m statmech_attn.validation.factors.planted [--quick]``."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--seed", type=int, default=0)

@@ -99,7 +99,7 @@ def validate_regimes(n_trials: int = 100, n: int = 6, d: int = 4, depth: int = 3
 
 
 def main() -> None:
-    """``python -m validation.oversmoothing.regimes [--quick]``: print the agreement table."""
+    """``python -m statmech_attn.validation.oversmoothing.regimes [--quick]``: print the agreement table."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--seed", type=int, default=0)

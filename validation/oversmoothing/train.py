@@ -121,7 +121,7 @@ def train_regimes(modes: tuple[Mode, ...] = ("free", "smooth", "sharpen"), *, de
 
 
 def main() -> None:
-    """``python -m validation.oversmoothing.train [--quick]``: train and print the regimes."""
+    """``python -m statmech_attn.validation.oversmoothing.train [--quick]``: train and print the regimes."""
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--seed", type=int, default=0)

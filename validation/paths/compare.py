@@ -2,8 +2,8 @@
 
 For every α of the ``[validate]`` table and every width N of its ladder (all widths N₁ = … = N_a
 = N, P = α N training examples): the saddle point of theory §5–6 (``statmech_attn.paths.solve``)
-and its predictor (§7) against NUTS samples of the finite network (:mod:`validation.paths.sample`),
-optionally gradient descent and Langevin dynamics (:mod:`validation.paths.train`).
+and its predictor (§7) against NUTS samples of the finite network (:mod:`statmech_attn.validation.paths.sample`),
+optionally gradient descent and Langevin dynamics (:mod:`statmech_attn.validation.paths.train`).
 
 Compared statistics (theory §4, §7, §10): ``U1``…``UL`` (weight overlaps), ``U_a``, ``f_mean``
 (⟨f*⟩ on test inputs), ``f_var`` (⟨δf*²⟩), ``test_error`` (ε_g = bias² + variance).  A statistic
@@ -258,7 +258,7 @@ def gp_limit_check(base_model: Any, make_data: Callable[[int, int], Any], vcfg: 
     indistinguishable from the GP at the Monte-Carlo resolution: the saddle point (solved at this N)
     differs from the GP by O(α), and that gap, in units of the sampled SE, must be at most
     ``gp_max_theory_gap`` (``resolved``); otherwise the check fails and says to raise ``gp_width``.
-    The default sampler ``wishart`` (:func:`validation.paths.sample.overlap_chain`) samples the
+    The default sampler ``wishart`` (:func:`statmech_attn.validation.paths.sample.overlap_chain`) samples the
     exact finite-N posterior at a cost independent of N, so N can be 10⁵–10⁶.
 
     Returned: ``comparisons`` (sampled vs GP, the verdict), ``theory_gap_sigmas`` (max |saddle point −

@@ -1,6 +1,6 @@
 """Training the finite attention-path network: gradient descent and Langevin dynamics (optax).
 
-Both use the regularised loss (:func:`validation.paths.network.regularised_loss`)
+Both use the regularised loss (:func:`statmech_attn.validation.paths.network.regularised_loss`)
 
     loss(Θ) = ½ Σ_μ (f^μ − y^μ)² + (T/2) Σ_k ‖Θ_k‖²/σ_k²,
 

@@ -7,15 +7,15 @@ softmax(X w*/√N) with X = U[:, s_1..s_N] — the teacher of §7.1.  The studen
 (4) with linear attention (3b), one head, no bias and the value matrix fixed to V = U (§5: with V
 fixed and linear attention, (6) is L2-regularised pseudo-likelihood); its row 0 is ŵ_j = √N A_0j.
 
-Training: the MLM objective (6) with mask ``"all"`` (issue 6's :func:`validation.potts.train.mlm_objective`
-on :func:`validation.potts.layers.factored_logits`) plus (λ_W/2)‖W‖², minimised over W by L-BFGS
+Training: the MLM objective (6) with mask ``"all"`` (issue 6's :func:`statmech_attn.validation.potts.train.mlm_objective`
+on :func:`statmech_attn.validation.potts.layers.factored_logits`) plus (λ_W/2)‖W‖², minimised over W by L-BFGS
 (optax) to ‖∇‖ ≤ ``gtol`` in the units of (10).  Because (6) is normalised by |𝒯| = M·L pairs and
 A_0j = w_j/√N, row 0 of (6) times M·L is exactly (10) with
 
     λ = M·L·λ_W / N,  i.e.  λ_W = λ N / (M L)  (= λ/(αL)),
 
 so the trained row 0 *is* the ERM estimator ŵ of (10) on the same data (rows of (6) decouple when V
-is fixed), which a test checks against :func:`validation.potts.replica_erm.fit_ridge_ce`.
+is fixed), which a test checks against :func:`statmech_attn.validation.potts.replica_erm.fit_ridge_ce`.
 
 Data (``contexts``):
 - ``"independent"``: context colours s_1..s_N independent and uniform (the β → 0 context of §7.1,

@@ -47,7 +47,7 @@ class TrainedLayer:
 
     Attributes:
         settings: the [train] table used.
-        params: :class:`~validation.potts.layers.FactoredParams` or ``VanillaParams`` (best epoch).
+        params: :class:`~statmech_attn.validation.potts.layers.FactoredParams` or ``VanillaParams`` (best epoch).
         loss_curve: (epochs_run, 2): training objective (6) averaged over the epoch's batches, and
             validation loss (mask ``"all"``, no penalty; NaN without a validation split).
         train_loss: mask-``"all"`` cross-entropy on the training split at ``params``.
