@@ -1,0 +1,89 @@
+"""The solver loops, written once for any residual G(x; c) (traced inside ``jax.jit``).
+
+- Newton: J = ∂G/∂x by forward mode, step d = −J⁻¹G (LU solve), backtracking on the merit
+  ‖G‖²: t = 1, 1/2, ..., 2⁻¹⁰ until the trial point is admissible (inside the order parameters'
+  bounds, G finite) and ‖G(x + t d)‖² ≤ (1 − 2·10⁻⁴ t)‖G(x)‖².  Where no t passes, one damped
+  fixed-point step x ← (1 − δ)x + δF(x) is taken instead (when a fixed-point form exists and its
+  point is admissible), else the shortest trial step.
+- fixed point: x ← (1 − δ)x + δF(x) with the residual G evaluated at every iterate.
+Both stop when max|G| ≤ tol, at ``max_steps``, or on a non-finite residual.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+__all__ = ["solve_loop", "admissible"]
+
+_MIN_STEP_HALVINGS = 10
+
+
+def admissible(x: jax.Array, lower: jax.Array, upper: jax.Array) -> jax.Array:
+    """All entries finite and strictly inside (lower, upper)."""
+    return jnp.all(jnp.isfinite(x)) & jnp.all(x > lower) & jnp.all(x < upper)
+
+
+def _maxabs(g: jax.Array) -> jax.Array:
+    r = jnp.max(jnp.abs(g))
+    return jnp.where(jnp.isfinite(r), r, jnp.inf)
+
+
+def solve_loop(G: Callable, FP: Callable | None, x0: jax.Array, c: jax.Array, lower: jax.Array, upper: jax.Array,
+               tol: jax.Array, max_steps: jax.Array, damping: jax.Array, method: str) -> tuple:
+    """Iterate from ``x0``; returns (x, G(x), max|G(x)|, iterations, fixed-point steps taken)."""
+
+    def merit(g: jax.Array) -> jax.Array:
+        m = jnp.sum(g * g)
+        return jnp.where(jnp.isfinite(m), m, jnp.inf)
+
+    def fp_step(x: jax.Array) -> jax.Array:
+        return (1 - damping) * x + damping * FP(x, c)
+
+    def newton_step(x: jax.Array, g: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+        J = jax.jacfwd(G)(x, c)
+        d = -jnp.linalg.solve(J, g)
+        m0 = merit(g)
+
+        def rejected(ls: tuple) -> jax.Array:
+            i, t, xt, gt = ls
+            ok = admissible(xt, lower, upper) & (merit(gt) <= (1 - 2e-4 * t) * m0)
+            return ~ok & (i < _MIN_STEP_HALVINGS)
+
+        def halve(ls: tuple) -> tuple:
+            i, t, _, _ = ls
+            t = 0.5 * t
+            xt = x + t * d
+            return i + 1, t, xt, G(xt, c)
+
+        x1 = x + d
+        i, t, xt, gt = jax.lax.while_loop(rejected, halve, (0, jnp.ones((), x.dtype), x1, G(x1, c)))
+        ok = admissible(xt, lower, upper) & (merit(gt) <= (1 - 2e-4 * t) * m0) & jnp.all(jnp.isfinite(d))
+        if FP is None:
+            return xt, gt, jnp.asarray(False)
+        xf = fp_step(x)
+        use_fp = ~ok & admissible(xf, lower, upper)
+        x_new = jnp.where(use_fp, xf, xt)
+        g_new = jax.lax.cond(use_fp, lambda: G(xf, c), lambda: gt)
+        return x_new, g_new, use_fp
+
+    def cond(state: tuple) -> jax.Array:
+        k, x, g, r, nfp = state
+        return (k < max_steps) & (r > tol) & jnp.isfinite(r)
+
+    def body(state: tuple) -> tuple:
+        k, x, g, r, nfp = state
+        if method == "fixed_point":
+            x_new = fp_step(x)
+            g_new = G(x_new, c)
+            used = jnp.asarray(True)
+        else:
+            x_new, g_new, used = newton_step(x, g)
+        return k + 1, x_new, g_new, _maxabs(g_new), nfp + used.astype(jnp.int32)
+
+    g0 = G(x0, c)
+    r0 = jnp.where(admissible(x0, lower, upper), _maxabs(g0), jnp.inf)
+    k, x, g, r, nfp = jax.lax.while_loop(cond, body, (0, x0, g0, r0, jnp.zeros((), jnp.int32)))
+    return x, g, r, k, nfp
