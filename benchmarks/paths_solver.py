@@ -41,8 +41,8 @@ import optax
 
 import statmech_attn.paths as sp
 from statmech_attn.paths._action import energy_factors, energy_gradient_x_from, training_kernel, uses_prekernels
-from statmech_attn.paths._solve import (_action_x, _initial_theta, _theta_value_grad_hess, energy_gradient_hessian_x_from,
-                                        layout_of, pack_np, theta_to_x)
+from statmech_attn.paths._hessian import _theta_value_grad_hess, energy_gradient_hessian_x_from
+from statmech_attn.paths._param import _action_x, _initial_theta, layout_of, pack_np, theta_to_x
 
 CLOCK = time.process_time
 

@@ -38,7 +38,7 @@ from ._predict import predict as predict
 from ._predict import prune_heads as prune_heads
 from ._predict import pruning_table as pruning_table
 from ._predict import test_error as test_error
-from ._solve import energy_hessian as energy_hessian
+from ._hessian import energy_hessian as energy_hessian
 from ._solve import solve as solve
 from ._sweep import sweep as sweep
 from ._task import HMMTask as HMMTask

@@ -43,8 +43,8 @@ import numpy as np
 from .._solution import Solution, SolverError
 from ..errors import InputError
 from ._action import OrderParameters, PathsProblem
-from ._solve import (_CONVERGED, _DIVERGED, _MAX_STEPS, _NONFINITE, _RUNNING, Layout, _action_flat, _initial_theta,
-                     finish, flatten_U, layout_of, pack_np, unflatten_U, unpack)
+from ._outcome import _CONVERGED, _DIVERGED, _MAX_STEPS, _NONFINITE, _RUNNING, finish
+from ._param import Layout, _action_flat, _initial_theta, flatten_U, layout_of, pack_np, unflatten_U, unpack
 
 
 class _State(NamedTuple):

@@ -18,7 +18,9 @@ import numpy as np
 from .._solution import Solution
 from ..errors import InputError
 from ._action import OrderParameters, PathsProblem
-from ._solve import _CONVERGED, Layout, _initial_theta, _newton_loop, finish, layout_of, newton_summary
+from ._newton import _newton_loop, newton_summary
+from ._outcome import _CONVERGED, finish
+from ._param import Layout, _initial_theta, layout_of
 
 
 @functools.partial(jax.jit, static_argnames=("layout",))

@@ -12,8 +12,8 @@ from scipy.optimize import brentq
 
 import statmech_attn.paths as sp
 from statmech_attn.paths._action import energy_factors
-from statmech_attn.paths._solve import (U_to_x, _action_flat, _action_x, energy_gradient_hessian_x_from, energy_hessian, flatten_U,
-                                      layout_of, symmetric_basis, value_gradient_hessian_x)
+from statmech_attn.paths._hessian import energy_gradient_hessian_x_from, energy_hessian, value_gradient_hessian_x
+from statmech_attn.paths._param import U_to_x, _action_flat, _action_x, flatten_U, layout_of, symmetric_basis
 from tests.problems import random_data, random_problem
 
 
@@ -207,7 +207,9 @@ def test_pair_kernels_and_plain_route_give_the_same_solution():
 def test_newton_reuses_its_hessian_and_reports_the_one_at_the_solution():
     """Chord steps (16 paths: a Hessian costs many gradients): fewer Hessians than steps, and the
     reported eigenvalues are those of the Hessian at the returned point, evaluated independently."""
-    from statmech_attn.paths._solve import _diagnostics, chord_steps_pay, pack_np
+    from statmech_attn.paths._hessian import _diagnostics
+    from statmech_attn.paths._newton import chord_steps_pay
+    from statmech_attn.paths._param import pack_np
 
     problem, _ = random_problem(heads=(4, 4), p=24, n0=6, width=16.0, temperature=0.05, seed=8)
     assert chord_steps_pay(problem.arrays)
@@ -225,7 +227,7 @@ def test_newton_spends_no_hessian_on_a_rejected_trial_point():
     """Started far from the minimum (30 × U*), some full steps fail the Armijo test: they cost a value
     only, so without chord steps the Hessians are one per pass that moved or started, 1 + steps −
     rejected, and the minimum is the one reached from the GP point."""
-    from statmech_attn.paths._solve import chord_steps_pay
+    from statmech_attn.paths._newton import chord_steps_pay
 
     problem, _ = random_problem(heads=(2, 2), p=24, n0=6, width=8.0, temperature=0.05, seed=3)
     assert not chord_steps_pay(problem.arrays)
