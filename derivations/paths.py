@@ -370,8 +370,12 @@ def derive_paths(heads: Sequence[int], readout: str = "last", *, form: str = "ma
         raise _input_error("form", form, "must be 'matrix' or 'components'")
     problem = {"theory": "paths", "heads": list(arch.heads), "readout": arch.readout, "form": form}
     builder = _derive_matrix if form == "matrix" else _derive_components
-    result, hit = st.cached(problem, functools.partial(builder, arch), sources=[_module_self()], use_cache=use_cache)
+    result, hit = st.cached(problem, functools.partial(builder, arch), sources=[_module_self()],
+                            types=_CACHE_TYPES, use_cache=use_cache)
     return dataclasses.replace(result, cache_hit=hit)
+
+
+_CACHE_TYPES = (Architecture, Symbols, PathsDerivation, PathKernel, PathKernelAdjoint)
 
 
 def _module_self():

@@ -17,7 +17,8 @@ module per job:
   stationarity conditions and their fixed-point forms;
 * :mod:`._latex` — :func:`latex`, :func:`to_latex` (a standalone fragment of numbered equations);
 * :mod:`._jax_printer` — :func:`jax_function`: lambdify to JAX with an explicit, checked mapping;
-* :mod:`._cache` — :func:`cached`: results on disk keyed by the problem and the source text.
+* :mod:`._cache` — :func:`cached`: results on disk keyed by the problem and the source text, as
+  JSON with SymPy expressions in ``srepr`` text (:mod:`._serial`: no pickle, no ``eval``).
 
 Order parameters come in three kinds: ``scalar`` (a SymPy ``Symbol``), ``matrix`` (a
 :class:`SymmetricMatrixSymbol`, differentiated by matrix calculus) and ``components`` (an
@@ -31,10 +32,12 @@ Example (a scalar toy free energy)::
     conds[0].fixed_point   # sqrt(a)
 """
 
+from ._cache import CACHE_TYPES as CACHE_TYPES
 from ._cache import HELPER_VERSION as HELPER_VERSION
 from ._cache import Timer as Timer
 from ._cache import cache_dir as cache_dir
 from ._cache import cache_key as cache_key
+from ._cache import cache_path as cache_path
 from ._cache import cached as cached
 from ._components import InverseEntry as InverseEntry
 from ._components import LogDet as LogDet

@@ -7,10 +7,10 @@ import pytest
 
 @pytest.fixture(scope="session", autouse=True)
 def _derivation_cache(tmp_path_factory):
-    old = os.environ.get("STATMECH_ATTN_CACHE")
-    os.environ["STATMECH_ATTN_CACHE"] = str(tmp_path_factory.mktemp("derivation_cache"))
+    old = os.environ.get("STATMECH_ATTN_DERIVATION_CACHE")
+    os.environ["STATMECH_ATTN_DERIVATION_CACHE"] = str(tmp_path_factory.mktemp("derivation_cache"))
     yield
     if old is None:
-        os.environ.pop("STATMECH_ATTN_CACHE", None)
+        os.environ.pop("STATMECH_ATTN_DERIVATION_CACHE", None)
     else:
-        os.environ["STATMECH_ATTN_CACHE"] = old
+        os.environ["STATMECH_ATTN_DERIVATION_CACHE"] = old

@@ -157,7 +157,7 @@ def test_latex_has_one_numbered_equation_per_condition():
 
 
 def test_cache_builds_once_and_rebuilds_on_new_key_or_corruption(tmp_path, monkeypatch):
-    monkeypatch.setenv("STATMECH_ATTN_CACHE", str(tmp_path))
+    monkeypatch.setenv("STATMECH_ATTN_DERIVATION_CACHE", str(tmp_path))
     calls = []
 
     def build():
@@ -169,7 +169,7 @@ def test_cache_builds_once_and_rebuilds_on_new_key_or_corruption(tmp_path, monke
     assert (hit1, hit2) == (False, True) and len(calls) == 1 and r2 == r1
     _, hit3 = st.cached({"theory": "toy", "n": 2}, build)
     assert not hit3 and len(calls) == 2
-    for f in tmp_path.glob("toy-*.pkl"):
+    for f in tmp_path.glob("toy-*.json"):
         f.write_bytes(b"not a pickle")
     _, hit4 = st.cached({"theory": "toy", "n": 1}, build)
     assert not hit4 and len(calls) == 3
