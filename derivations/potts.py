@@ -485,18 +485,18 @@ def numeric_integrands(d: ReplicaDerivation) -> dict[str, Callable]:
     return out
 
 
-def stationarity_residuals(d: ReplicaDerivation, setting: Any, alpha: float, state: Any) -> dict[str, float]:
+def stationarity_residuals(d: ReplicaDerivation, setting: Any, alpha: float, state: Any, *,
+                           proximal_map: Callable) -> dict[str, float]:
     """The six derived conditions ∂Φ/∂θ evaluated at a numeric state (should vanish at a solution).
 
     ∂Φ/∂(m̂, q̂, V̂) are closed form; ∂Φ/∂(m, q, V) = (−m̂, ½V̂, −½q̂) − α E[I_θ] with the derived
     integrands I_θ averaged by the setting's cubature: ω = √q ξ, u = (m/√q) ξ + √(ρ − m²/q) ζ, and
-    z*_y(ω) from :func:`statmech_attn.potts.replica.proximal_map`.
+    z*_y(ω) from ``proximal_map(ω, V, e_y, B)`` — pass :func:`statmech_attn.potts.replica.proximal_map`
+    (the derivations import nothing of the numbers; the caller hands the numeric map in).
     """
     import jax
     import jax.numpy as jnp
     import numpy as np
-
-    from statmech_attn.potts.replica import proximal_map
 
     B = np.asarray(setting.range_basis)
     if B.shape != (d.colours, d.rank):
