@@ -352,7 +352,7 @@ class KeyTables:
     def __init__(self) -> None:
         self.roots: dict[str, type] = {}
         self.rendered: set[type] = set()
-        self.failed: list[str] = []
+        self.used_docs: set[str] = set()
 
     def root(self, theory: str) -> type:
         if theory not in self.roots:
@@ -388,7 +388,12 @@ class KeyTables:
             if _is_table(tp):
                 subtables.append(key)
                 continue
-            meaning = f.metadata.get("doc") or attr_docs.get(f.name) or KEYS.DOCS.get(f"{theory}:{key}")
+            code_doc = f.metadata.get("doc") or attr_docs.get(f.name)
+            extra = KEYS.DOCS.get(f"{theory}:{key}")
+            self.used_docs.add(f"{theory}:{key}")
+            meaning = code_doc or extra
+            if code_doc and extra and len(code_doc) < 16:  # a symbol or a unit: say what it is
+                meaning = f"{extra} ({code_doc})"
             if not meaning:
                 log.warning("config key %s of %s has no meaning: give the field doc= or add %r to "
                             "docs/_keys.py DOCS", key, theory, f"{theory}:{key}")
@@ -491,6 +496,8 @@ def on_env(env: Any, **kwargs: Any) -> Any:
             _TABLES.root(theory)
         except LookupError as e:
             log.warning("%s", e)
+    for key in sorted(set(KEYS.DOCS) - _TABLES.used_docs):
+        log.warning("docs/_keys.py DOCS has %r, which no config table rendered (renamed or removed?)", key)
     for missing in _TABLES.missing():
         log.warning("config table %s is not documented: add a <!-- keys ... --> placeholder to a page", missing)
     return env
@@ -498,3 +505,4 @@ def on_env(env: Any, **kwargs: Any) -> Any:
 
 def on_pre_build(**kwargs: Any) -> None:
     _TABLES.rendered.clear()  # `mkdocs serve` rebuilds in the same process
+    _TABLES.used_docs.clear()
