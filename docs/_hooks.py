@@ -506,3 +506,15 @@ def on_env(env: Any, **kwargs: Any) -> Any:
 def on_pre_build(**kwargs: Any) -> None:
     _TABLES.rendered.clear()  # `mkdocs serve` rebuilds in the same process
     _TABLES.used_docs.clear()
+
+
+def on_config(config: Any, **kwargs: Any) -> Any:
+    """Put the "Write your own theory" page (docs/theory.md) in the navigation once it exists."""
+    nav = config.nav
+    if nav is None or not (Path(config.docs_dir) / "theory.md").is_file():
+        return config
+    if "theory.md" in repr(nav):
+        return config
+    at = next((i + 1 for i, item in enumerate(nav) if isinstance(item, dict) and "Theories" in item), len(nav))
+    nav.insert(at, {"Write your own theory": "theory.md"})
+    return config
