@@ -316,10 +316,12 @@ def test_fixed_point_jacobian_matches_finite_differences(setting3):
     import jax
     import jax.numpy as jnp
 
-    geo, nodes = R._geometry(setting3), R._nodes(*setting3.rules(16, 16))
+    from statmech_attn.potts import _replica_equations as E
+
+    geo, nodes = E._geometry(setting3), E._nodes(*setting3.rules(16, 16))
     x = jnp.asarray([0.8, 2.5, 3.0])
-    F = jax.jit(lambda y: R._map(y, jnp.asarray(1.0), geo, nodes))
-    J = np.asarray(jax.jacfwd(lambda y: R._map(y, jnp.asarray(1.0), geo, nodes))(x))
+    F = jax.jit(lambda y: E._map(y, jnp.asarray(1.0), geo, nodes))
+    J = np.asarray(jax.jacfwd(lambda y: E._map(y, jnp.asarray(1.0), geo, nodes))(x))
     h = 1e-5
     fd = np.stack([(np.asarray(F(x + h * e)) - np.asarray(F(x - h * e))) / (2 * h) for e in np.eye(3)], axis=1)
     np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-9)

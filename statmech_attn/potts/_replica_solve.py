@@ -1,0 +1,288 @@
+"""The saddle-point solver of the replica-symmetric equations: one α (:func:`solve`) or an α-curve
+(:func:`replica_curve`, one ``lax.scan`` with continuation).
+
+Damped fixed-point iteration, Newton's method on the fixed-point residual F(x) − x (the Jacobian by
+forward mode through the implicit proximal map) or Broyden's method, each with a damped
+fixed-point fallback step (:func:`_solve_loop`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._solution import Result, Solution, SolverError
+from ..errors import InputError
+from ._replica_equations import _Geometry, _Nodes, _geometry, _hats, _map_warm, _nodes, _observables
+from ._replica_setting import ReplicaSetting, ReplicaState, _check_alpha
+
+OBSERVABLES = ("test_ce", "kl", "cond_entropy", "eps_w", "cosine", "train_loss")
+POINT_KEYS = ("alpha", "m", "q", "V", "m_hat", "q_hat", "V_hat", "residual", "iterations", "converged",
+              "test_ce", "kl", "cond_entropy", "eps_w", "cosine", "train_loss", "free_energy")
+
+
+def _valid(x: jax.Array, rho: jax.Array) -> jax.Array:
+    return jnp.all(jnp.isfinite(x)) & (x[1] > 0) & (x[2] > 0) & (x[0] ** 2 < rho * x[1])
+
+
+_SOLVERS = ("newton", "broyden", "fixed_point")
+
+
+def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, xs0: jax.Array, alpha: jax.Array, geo: _Geometry,
+                nodes: _Nodes, tol: jax.Array, max_steps: jax.Array, damping: jax.Array, solver: str) -> tuple:
+    """Iterate to the fixed point of F = (13)∘(14); F is evaluated once per iteration.
+
+    - ``fixed_point``: x ← (1 − d) x + d F(x).
+    - ``newton``: F(x), then (unless x is converged) its Jacobian J by forward mode (batched
+      ``jax.jvp``, the proximal map differentiated implicitly); next point x − (J − I)⁻¹ (F(x) − x).
+    - ``broyden``: as ``newton`` but J is computed by forward mode only at the start (unless
+      ``have_jac``, then ``J0`` is used: continuation along α) and after a rejected step; otherwise
+      it gets Broyden's rank-one update J += ((ΔF − J Δx) Δxᵀ)/‖Δx‖².
+    A (quasi-)Newton point whose residual max|F(x) − x| is not below that of the point it came from
+    is rejected and the damped fixed-point step from that earlier point is taken (and accepted), as
+    when the Newton point leaves the admissible set (q > 0, V > 0, m² < ρq).
+    Every evaluation of F starts its proximal Newton solves from the proximal points of the
+    previous evaluation (``xs0`` for the first: those of a neighbouring α, or x_ω), which changes
+    the number of proximal Newton steps, not F.
+    Returns (x, F(x), residual, iterations, J, proximal points at the last evaluated point).
+    """
+    eye = jnp.eye(3)
+
+    def F(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array]:
+        return _map_warm(x, xs, alpha, geo, nodes)
+
+    def F_and_J(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+        # forward mode, the three tangent directions batched (the primal is computed once)
+        Fx, J, xs_new = jax.vmap(lambda v: jax.jvp(lambda y: F(y, xs), (x,), (v,), has_aux=True),
+                                 out_axes=(0, 1, 0))(eye)
+        return Fx[0], J, xs_new[0]
+
+    def cond(state: tuple) -> jax.Array:
+        k, x, Fx, res, *_ = state
+        return (k < max_steps) & ((k == 0) | ((res > tol) & jnp.isfinite(res)))
+
+    def body(state: tuple) -> tuple:
+        k, x, _, _, x_prev, F_prev, res_prev, must_accept, _, J, fresh, xs = state
+        if solver == "fixed_point":
+            Fx, xs = F(x, xs)
+        elif solver == "newton":  # the Jacobian only where another step will be taken
+            Fx, xs = F(x, xs)
+            r = jnp.max(jnp.abs(Fx - x))
+            J = jax.lax.cond((r > tol) & jnp.isfinite(r) & (k + 1 < max_steps),
+                             lambda: F_and_J(x, xs)[1], lambda: J)
+        else:  # broyden: a true Jacobian when asked for, else the rank-one update from the previous point
+            def broyden(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+                Fx, xs = F(x, xs)
+                dx = x - x_prev
+                upd = jnp.outer(Fx - F_prev - J @ dx, dx) / jnp.maximum(dx @ dx, 1e-300)
+                return Fx, J + jnp.where(dx @ dx > 0, upd, 0.0), xs
+
+            Fx, J, xs = jax.lax.cond(fresh, F_and_J, broyden, x, xs)
+        res = jnp.max(jnp.abs(Fx - x))
+        better = must_accept | (res < res_prev) | (solver == "fixed_point")
+        base, F_base, res_base = (jnp.where(better, x, x_prev), jnp.where(better, Fx, F_prev),
+                                  jnp.where(better, res, res_prev))
+        x_fp = (1 - damping) * base + damping * F_base
+        if solver == "fixed_point":
+            x_next, accept_next = x_fp, jnp.asarray(True)
+        else:
+            x_nt = x - jnp.linalg.solve(J - eye, Fx - x)
+            use_nt = better & _valid(x_nt, geo.rho) & jnp.all(jnp.isfinite(J))
+            x_next = jnp.where(use_nt, x_nt, x_fp)
+            accept_next = ~use_nt
+        fresh_next = accept_next if solver == "broyden" else jnp.asarray(False)
+        return k + 1, x_next, Fx, res, base, F_base, res_base, accept_next, x, J, fresh_next, xs
+
+    inf = jnp.asarray(jnp.inf, x0.dtype)
+    init = (0, x0, x0, inf, x0, x0, inf, jnp.asarray(True), x0, J0, ~have_jac, xs0)
+    # state: (k, next point, F(last evaluated), its residual, best point, F(best), residual of best,
+    #         accept the next point unconditionally, last evaluated point, Jacobian, refresh Jacobian,
+    #         proximal points of the last evaluation)
+    k, _, Fx, res, x_best, F_best, res_best, _, x_eval, J, _, xs = jax.lax.while_loop(cond, body, init)
+    keep = (res <= res_best) | ~jnp.isfinite(res_best)
+    return (jnp.where(keep, x_eval, x_best), jnp.where(keep, Fx, F_best), jnp.where(keep, res, res_best), k, J, xs)
+
+
+@functools.partial(jax.jit, static_argnames=("solver",))
+def _solve_point(x0: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes, tol: jax.Array,
+                 max_steps: jax.Array, damping: jax.Array, solver: str) -> tuple:
+    x, Fx, res, k, _, xs = _solve_loop(x0, jnp.eye(3), jnp.asarray(False), _cold_start(x0, geo, nodes), alpha, geo,
+                                       nodes, tol, max_steps, damping, solver)
+    hats, aux = _hats(x, alpha, geo, nodes, xs)
+    obs = _observables(x, hats, aux, alpha, geo, nodes)
+    return x, hats, res, k, obs
+
+
+@functools.partial(jax.jit, static_argnames=("solver",))
+def _solve_curve(x0: jax.Array, alphas: jax.Array, geo: _Geometry, nodes: _Nodes, tol: jax.Array,
+                 max_steps: jax.Array, damping: jax.Array, solver: str) -> tuple:
+    """All α in one scan (α increasing).  Each point starts from the secant prediction through the
+    two previous solutions (linear in ln α), or from the previous solution when only that one is
+    valid or the prediction leaves the admissible set, else from ``x0``; ``broyden`` also keeps the
+    last Jacobian and the proximal Newton solves start from the previous proximal points."""
+    xs_cold = _cold_start(x0, geo, nodes)
+
+    def step(carry: tuple, alpha: jax.Array) -> tuple:
+        x_prev, J_prev, have, xs_prev, x_pp, la_prev, la_pp, have_pp = carry
+        la = jnp.log(alpha)
+        slope = (x_prev - x_pp) / jnp.where(la_prev > la_pp, la_prev - la_pp, 1.0)
+        x_pred = x_prev + slope * (la - la_prev)
+        use_pred = have & have_pp & (la_prev > la_pp) & _valid(x_pred, geo.rho)
+        start = jnp.where(use_pred, x_pred, x_prev)
+        x, Fx, res, k, J, xs = _solve_loop(start, J_prev, have, xs_prev, alpha, geo, nodes, tol, max_steps, damping,
+                                           solver)
+        hats, aux = _hats(x, alpha, geo, nodes, xs)
+        obs = _observables(x, hats, aux, alpha, geo, nodes)
+        good = _valid(x, geo.rho) & jnp.isfinite(res) & jnp.all(jnp.isfinite(J)) & jnp.all(jnp.isfinite(aux[2]))
+        carry = (jnp.where(good, x, x0), jnp.where(good, J, jnp.eye(3)), good, jnp.where(good, aux[2], xs_cold),
+                 x_prev, la, la_prev, have)
+        return carry, (x, hats, res, k, obs)
+
+    init = (x0, jnp.eye(3), jnp.asarray(False), xs_cold, x0, jnp.asarray(-jnp.inf), jnp.asarray(-jnp.inf),
+            jnp.asarray(False))
+    _, out = jax.lax.scan(step, init, alphas)
+    return out
+
+
+def _cold_start(x0: jax.Array, geo: _Geometry, nodes: _Nodes) -> jax.Array:
+    """Start of the proximal Newton solves at (m, q, V) = x0: x_ω = √q ξ for every label, (K, C, r)."""
+    xw = jnp.sqrt(jnp.maximum(x0[1], 1e-300)) * nodes.xi
+    return jnp.broadcast_to(xw[:, None, :], (xw.shape[0], geo.B.shape[0], xw.shape[1]))
+
+
+def _default_init(setting: ReplicaSetting) -> jax.Array:
+    """The start (m, q, V) = (0.01, 0.02, 1/λ) of §7.4."""
+    return jnp.asarray([0.01, 0.02, 1.0 / setting.ridge], dtype=jnp.float64)
+
+
+def _init_array(setting: ReplicaSetting, init: Any) -> jax.Array:
+    if init is None:
+        return _default_init(setting)
+    if isinstance(init, (ReplicaState, Solution)):
+        st = init.value if isinstance(init, Solution) else init
+        return jnp.asarray([float(st.m), float(st.q), float(st.V)], dtype=jnp.float64)
+    arr = jnp.asarray(init, dtype=jnp.float64).reshape(-1)[:3]
+    return arr
+
+
+def _result_of(x: np.ndarray, res: float, k: int, max_steps: int, tol: float, rho: float) -> Result:
+    if not (np.all(np.isfinite(x)) and math.isfinite(res)):
+        return Result.nonfinite
+    if res <= tol:
+        return Result.converged
+    if x[1] <= 0 or x[2] <= 0 or x[0] ** 2 > rho * x[1]:
+        return Result.diverged
+    return Result.max_steps
+
+
+def _solver_flag(solver: str) -> str:
+    if solver not in _SOLVERS:
+        raise InputError("solver", solver, "must be one of " + ", ".join(_SOLVERS))
+    return solver
+
+
+def solve(setting: ReplicaSetting, alpha: float, *, solver: str = "newton", init: Any = None,
+          max_steps: int = 3000, tol: float = 1e-10, damping: float = 0.5, throw: bool = True,
+          cubature_check: bool = True) -> Solution[ReplicaState]:
+    """Solve the saddle-point equations (13)–(14) at one α.
+
+    Args:
+        setting: the problem and its cubature.
+        alpha: α = M/N > 0.
+        solver: ``"newton"`` (Newton on F(x) − x with the Jacobian by forward-mode autodiff through
+            the implicit proximal map; a damped fixed-point step whenever Newton does not reduce the
+            residual), ``"broyden"`` (the same with Broyden updates of the Jacobian) or
+            ``"fixed_point"`` (x ← (1 − d) x + d F(x)); see :func:`_solve_loop`.
+        init: start (m, q, V) as a sequence, a ReplicaState or a Solution; default (0.01, 0.02, 1/λ).
+        max_steps, tol, damping: stop when max|F(x) − x| ≤ tol; d = damping.
+        throw: raise :class:`SolverError` when not converged.
+        cubature_check: also solve with ⌈1.5n⌉ nodes (warm start) and report the largest relative
+            change of (m, q, V) in ``stats["cubature_change"]``.
+
+    Returns:
+        Solution whose value is a :class:`ReplicaState`; ``action`` is Φ of (12); ``stats`` holds the
+        observables, wall time, map evaluations and cubature details.
+    """
+    _check_alpha(alpha)
+    solver = _solver_flag(solver)
+    geo = _geometry(setting)
+    rx, rz = setting.rules()
+    t0 = time.perf_counter()
+    x, hats, res, k, obs = _solve_point(_init_array(setting, init), jnp.asarray(float(alpha)), geo,
+                                            _nodes(rx, rz), jnp.asarray(tol), jnp.asarray(max_steps),
+                                            jnp.asarray(damping), solver)
+    x = np.asarray(x)
+    wall = time.perf_counter() - t0
+    res_f, k_i = float(res), int(k)
+    result = _result_of(x, res_f, k_i, max_steps, tol, setting.teacher_norm)
+    stats: dict[str, Any] = {
+        "solver": solver, "damping": damping, "wall_time_s": wall,
+        "cubature": rx.kind, "cubature_order": rx.order, "cubature_nodes": rx.size,
+        "teacher_nodes": rz.size, "rank": setting.rank,
+        **{name: float(v) for name, v in obs.items()},
+    }
+    if cubature_check and result is Result.converged:
+        n2 = int(math.ceil(1.5 * setting.cubature_order))
+        nt2 = int(math.ceil(1.5 * setting.teacher_order))
+        rx2, rz2 = setting.rules(n2, nt2)
+        x2 = _solve_point(jnp.asarray(x), jnp.asarray(float(alpha)), geo, _nodes(rx2, rz2), jnp.asarray(tol),
+                          jnp.asarray(max_steps), jnp.asarray(damping), solver)[0]
+        stats["cubature_order_check"] = n2
+        stats["cubature_check_rule"] = rx2.kind
+        stats["cubature_change"] = float(np.max(np.abs(np.asarray(x2) - x) / np.abs(x)))
+    value = ReplicaState(*(float(v) for v in x), *(float(v) for v in np.asarray(hats)))
+    sol = Solution(value, result, res_f, k_i, float(obs["free_energy"]), stats)
+    if throw and not sol.converged:
+        raise SolverError(sol)
+    return sol
+
+
+def replica_curve(setting: ReplicaSetting, alphas: Sequence[float], init: Any = None, *,
+                  solver: str = "newton", max_steps: int = 3000, tol: float = 1e-10, damping: float = 0.5,
+                  cubature_check: bool = True) -> list[dict[str, Any]]:
+    """The α-curve: one record per α (in the order given) with the keys :data:`POINT_KEYS`.
+
+    The α are solved in increasing order with continuation (each point starts from the solution at
+    the previous α; the first from ``init`` or (0.01, 0.02, 1/λ)), all inside one jitted
+    ``lax.scan``, so the curve compiles once per rule size and α-chunk length.  A pure function of
+    (setting, α-chunk, init): usable as a task of a parallel map.  With ``cubature_check`` each
+    record also carries ``cubature_change`` (largest relative change of (m, q, V) with ⌈1.5n⌉ nodes).
+    Points that did not converge are recorded with ``converged = False`` (never raised).
+    """
+    _check_alpha(alphas)
+    solver = _solver_flag(solver)
+    a = np.asarray(alphas, dtype=np.float64).reshape(-1)
+    order = np.argsort(a, kind="stable")
+    geo = _geometry(setting)
+    x0 = _init_array(setting, init)
+    args = (jnp.asarray(tol), jnp.asarray(max_steps), jnp.asarray(damping))
+    xs, hats, res, ks, obs = _solve_curve(x0, jnp.asarray(a[order]), geo, _nodes(*setting.rules()),
+                                               *args, solver)
+    xs, hats, res, ks = (np.asarray(v) for v in (xs, hats, res, ks))
+    obs = {k: np.asarray(v) for k, v in obs.items()}
+    change = None
+    if cubature_check:
+        n2 = int(math.ceil(1.5 * setting.cubature_order))
+        nt2 = int(math.ceil(1.5 * setting.teacher_order))
+        xs2 = np.asarray(_solve_curve(x0, jnp.asarray(a[order]), geo, _nodes(*setting.rules(n2, nt2)),
+                                      *args, solver)[0])
+        change = np.max(np.abs(xs2 - xs) / np.abs(xs), axis=1)
+    records: list[dict[str, Any]] = [{} for _ in a]
+    for j, i in enumerate(order):
+        result = _result_of(xs[j], float(res[j]), int(ks[j]), max_steps, tol, setting.teacher_norm)
+        rec: dict[str, Any] = {
+            "alpha": float(a[i]), "m": float(xs[j, 0]), "q": float(xs[j, 1]), "V": float(xs[j, 2]),
+            "m_hat": float(hats[j, 0]), "q_hat": float(hats[j, 1]), "V_hat": float(hats[j, 2]),
+            "residual": float(res[j]), "iterations": int(ks[j]), "converged": result is Result.converged,
+        }
+        rec.update({k: float(obs[k][j]) for k in OBSERVABLES + ("free_energy",)})
+        if change is not None:
+            rec["cubature_change"] = float(change[j])
+        records[i] = rec
+    return records
