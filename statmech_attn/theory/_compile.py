@@ -95,6 +95,36 @@ class Evaluator:
     def __call__(self, expr: sp.Expr, env: Mapping[str, Any], memo: dict | None = None) -> jax.Array:
         return self.value(expr, env, {} if memo is None else memo)
 
+    def values(self, exprs: list[sp.Expr], env: Mapping[str, Any], memo: dict) -> list[jax.Array]:
+        """Several expressions at once: their Gaussian expectations over the same variables and rule
+        share one vmapped pass over the nodes (and so one proximal solve per node and problem)."""
+        groups: dict[tuple, list[GaussianExpectation]] = {}
+        for e in exprs:
+            for b in _outer_blocks(e):
+                if isinstance(b, GaussianExpectation) and b not in memo:
+                    key = (b.variables, self.order_of(b))
+                    if b not in groups.setdefault(key, []):
+                        groups[key].append(b)
+        for (variables, _), blocks in groups.items():
+            if len(blocks) > 1:
+                res = self._expectations(blocks, env)
+                for i, b in enumerate(blocks):
+                    memo[b] = res[i]
+        return [self.value(e, env, memo) for e in exprs]
+
+    def _expectations(self, blocks: list[GaussianExpectation], env: Mapping[str, Any]) -> jax.Array:
+        """E over one rule of every block's integrand (same variables and order), stacked."""
+        nodes, weights = self.rule(blocks[0])
+        names = [v.name for v in blocks[0].variables]
+        integrands = [b.integrand for b in blocks]
+
+        def at(x: jax.Array) -> jax.Array:
+            inner = dict(env)
+            inner.update({n: x[i] for i, n in enumerate(names)})
+            return jnp.stack([jnp.asarray(v, jnp.float64) for v in self.values(integrands, inner, {})])
+
+        return weights @ jax.vmap(at)(nodes)
+
     def value(self, expr: sp.Expr, env: Mapping[str, Any], memo: dict) -> jax.Array:
         if expr in memo:
             return memo[expr]
@@ -131,16 +161,7 @@ class Evaluator:
 
     def _block(self, node: sp.Expr, env: Mapping[str, Any], memo: dict) -> jax.Array:
         if isinstance(node, GaussianExpectation):
-            nodes, weights = self.rule(node)
-            names = [v.name for v in node.variables]
-            integrand = node.integrand
-
-            def at(x: jax.Array) -> jax.Array:
-                inner = dict(env)
-                inner.update({n: x[i] for i, n in enumerate(names)})
-                return self.value(integrand, inner, {})
-
-            return weights @ jax.vmap(at)(nodes)
+            return self._expectations([node], env)[0]
         if isinstance(node, SpectralMean):
             names = [v.name for v in node.variables]
             missing = [n for n in names if n not in self.spectrum]

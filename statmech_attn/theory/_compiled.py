@@ -56,20 +56,24 @@ class Compiled:
         def phi(x: jax.Array, c: jax.Array) -> jax.Array:
             return ev(theory.free_energy, env(x, c))
 
+        def stack(vals: list) -> jax.Array:
+            return jnp.stack([jnp.asarray(v, jnp.float64) for v in vals])
+
         def grad(x: jax.Array, c: jax.Array) -> jax.Array:
-            memo: dict = {}
-            e = env(x, c)
-            return jnp.stack([ev.value(d, e, memo) for d in conds])
+            return stack(ev.values(conds, env(x, c), {}))
 
         def F(x: jax.Array, c: jax.Array) -> jax.Array:  # Jacobi: every equation at the same x
-            memo: dict = {}
-            e = env(x, c)
-            return jnp.stack([ev.value(fixed[k], e, memo) for k in xn])
+            return stack(ev.values([fixed[k] for k in xn], env(x, c), {}))
 
-        def FP(x: jax.Array, c: jax.Array) -> jax.Array:  # Gauss–Seidel sweep in declaration order
+        stages = _stages(fixed, xn) if fixed is not None else []
+
+        def FP(x: jax.Array, c: jax.Array) -> jax.Array:
+            """Gauss–Seidel in declaration order, by stages of variables whose equations do not
+            involve each other (each stage evaluated at once)."""
             y = x
-            for i, k in enumerate(xn):
-                y = y.at[i].set(ev(fixed[k], env(y, c)))
+            for stage in stages:
+                vals = ev.values([fixed[xn[i]] for i in stage], env(y, c), {})
+                y = y.at[jnp.asarray(stage)].set(stack(vals))
             return y
 
         def G(x: jax.Array, c: jax.Array) -> jax.Array:
@@ -78,9 +82,7 @@ class Compiled:
         def observables(x: jax.Array, c: jax.Array) -> jax.Array:
             if not obs:
                 return jnp.zeros((0,))
-            memo: dict = {}
-            e = env(x, c)
-            return jnp.stack([jnp.asarray(ev.value(o, e, memo), jnp.float64) for o in obs])
+            return stack(ev.values(obs, env(x, c), {}))
 
         self.phi, self.grad, self.G = phi, grad, G
         self.FP = FP if fixed is not None else None
@@ -88,7 +90,7 @@ class Compiled:
         self.lower = np.array([p.lower for p in theory.order_parameters], dtype=np.float64)
         self.upper = np.array([p.upper for p in theory.order_parameters], dtype=np.float64)
         self.point = jax.jit(self._point, static_argnames=("method", "stability"))
-        self.curve = jax.jit(self._curve, static_argnames=("method", "along", "stability"))
+        self.curve = jax.jit(self._curve, static_argnames=("method", "along", "stability", "log_scale"))
         self.G_jit = jax.jit(G)
         self.phi_jit = jax.jit(phi)
         self.grad_jit = jax.jit(grad)
@@ -125,16 +127,16 @@ class Compiled:
     # -- a sweep chunk ---------------------------------------------------------------------------
 
     def _curve(self, x0: jax.Array, cs: jax.Array, tol: jax.Array, max_steps: jax.Array, damping: jax.Array,
-               method: str, along: int, stability: bool = True) -> tuple:
+               method: str, along: int, stability: bool = True, log_scale: bool = False) -> tuple:
         """Every row of ``cs`` (increasing along column ``along``) in one ``lax.scan``.  Each point
         starts from the secant prediction through the two previous converged solutions (linear in
-        the swept parameter), from the previous solution when only one exists or the prediction is
-        not admissible, else from ``x0``."""
+        the swept parameter s, or in ln s with ``log_scale``), from the previous solution when only
+        one exists or the prediction is not admissible, else from ``x0``."""
         lo, hi = jnp.asarray(self.lower), jnp.asarray(self.upper)
 
         def step(carry: tuple, c: jax.Array) -> tuple:
             x_prev, x_pp, s_prev, s_pp, have, have_pp = carry
-            s = c[along]
+            s = jnp.log(c[along]) if log_scale else c[along]
             slope = (x_prev - x_pp) / jnp.where(s_prev != s_pp, s_prev - s_pp, 1.0)
             x_pred = x_prev + slope * (s - s_prev)
             use_pred = have & have_pp & (s_prev != s_pp) & admissible(x_pred, lo, hi)
@@ -149,6 +151,20 @@ class Compiled:
         init = (x0, x0, inf, inf, jnp.asarray(False), jnp.asarray(False))
         _, out = jax.lax.scan(step, init, cs)
         return out
+
+
+def _stages(fixed: dict, names: tuple[str, ...]) -> list[list[int]]:
+    """Consecutive runs of variables (declaration order) none of whose equations uses another of the run."""
+    stages: list[list[int]] = []
+    current: list[int] = []
+    for i, k in enumerate(names):
+        used = {s.name for s in fixed[k].free_symbols}
+        if any(names[j] in used for j in current):
+            stages.append(current)
+            current = []
+        current.append(i)
+    stages.append(current)
+    return stages
 
 
 @functools.lru_cache(maxsize=16)

@@ -6,7 +6,8 @@
   fixed-point step x ← (1 − δ)x + δF(x) is taken instead (when a fixed-point form exists and its
   point is admissible), else the shortest trial step.
 - fixed point: x ← (1 − δ)x + δF(x) with the residual G evaluated at every iterate.
-Both stop when max|G| ≤ tol, at ``max_steps``, or on a non-finite residual.
+Both stop when max|G| ≤ tol, at ``max_steps``, or on a non-finite residual.  G appears once in the
+trial loop, so the compiled program holds few copies of the (possibly large) residual.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import jax.numpy as jnp
 
 __all__ = ["solve_loop", "admissible"]
 
-_MIN_STEP_HALVINGS = 10
+_HALVINGS = 10
 
 
 def admissible(x: jax.Array, lower: jax.Array, upper: jax.Array) -> jax.Array:
@@ -31,43 +32,48 @@ def _maxabs(g: jax.Array) -> jax.Array:
     return jnp.where(jnp.isfinite(r), r, jnp.inf)
 
 
+def _merit(g: jax.Array) -> jax.Array:
+    m = jnp.sum(g * g)
+    return jnp.where(jnp.isfinite(m), m, jnp.inf)
+
+
 def solve_loop(G: Callable, FP: Callable | None, x0: jax.Array, c: jax.Array, lower: jax.Array, upper: jax.Array,
                tol: jax.Array, max_steps: jax.Array, damping: jax.Array, method: str) -> tuple:
     """Iterate from ``x0``; returns (x, G(x), max|G(x)|, iterations, fixed-point steps taken)."""
+    last = _HALVINGS + 1 if FP is not None else _HALVINGS  # trial index of the fixed-point step
 
-    def merit(g: jax.Array) -> jax.Array:
-        m = jnp.sum(g * g)
-        return jnp.where(jnp.isfinite(m), m, jnp.inf)
-
-    def fp_step(x: jax.Array) -> jax.Array:
+    def fp_point(x: jax.Array) -> jax.Array:
         return (1 - damping) * x + damping * FP(x, c)
 
     def newton_step(x: jax.Array, g: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
         J = jax.jacfwd(G)(x, c)
         d = -jnp.linalg.solve(J, g)
-        m0 = merit(g)
+        d = jnp.where(jnp.isfinite(d), d, 0.0)
+        m0 = _merit(g)
 
-        def rejected(ls: tuple) -> jax.Array:
-            i, t, xt, gt = ls
-            ok = admissible(xt, lower, upper) & (merit(gt) <= (1 - 2e-4 * t) * m0)
-            return ~ok & (i < _MIN_STEP_HALVINGS)
+        def trial(i: jax.Array) -> jax.Array:
+            t = 2.0 ** (-jnp.minimum(i, _HALVINGS).astype(x.dtype))
+            if FP is None:
+                return x + t * d
+            return jax.lax.cond(i == last, lambda: fp_point(x), lambda: x + t * d)
 
-        def halve(ls: tuple) -> tuple:
-            i, t, _, _ = ls
-            t = 0.5 * t
-            xt = x + t * d
-            return i + 1, t, xt, G(xt, c)
+        def accepted(i: jax.Array, xt: jax.Array, gt: jax.Array) -> jax.Array:
+            t = 2.0 ** (-jnp.minimum(i, _HALVINGS).astype(x.dtype))
+            ok = admissible(xt, lower, upper) & jnp.isfinite(_merit(gt))
+            return ok & ((i == last) | (_merit(gt) <= (1 - 2e-4 * t) * m0))
 
-        x1 = x + d
-        i, t, xt, gt = jax.lax.while_loop(rejected, halve, (0, jnp.ones((), x.dtype), x1, G(x1, c)))
-        ok = admissible(xt, lower, upper) & (merit(gt) <= (1 - 2e-4 * t) * m0) & jnp.all(jnp.isfinite(d))
-        if FP is None:
-            return xt, gt, jnp.asarray(False)
-        xf = fp_step(x)
-        use_fp = ~ok & admissible(xf, lower, upper)
-        x_new = jnp.where(use_fp, xf, xt)
-        g_new = jax.lax.cond(use_fp, lambda: G(xf, c), lambda: gt)
-        return x_new, g_new, use_fp
+        def cond(ls: tuple) -> jax.Array:
+            i, xt, gt, done = ls
+            return ~done & (i <= last)
+
+        def body(ls: tuple) -> tuple:
+            i, _, _, _ = ls
+            xt = trial(i)
+            gt = G(xt, c)
+            return i + 1, xt, gt, accepted(i, xt, gt)
+
+        i, xt, gt, done = jax.lax.while_loop(cond, body, (0, x, g, jnp.asarray(False)))
+        return xt, gt, (i - 1 == last) & (FP is not None)
 
     def cond(state: tuple) -> jax.Array:
         k, x, g, r, nfp = state
@@ -76,12 +82,12 @@ def solve_loop(G: Callable, FP: Callable | None, x0: jax.Array, c: jax.Array, lo
     def body(state: tuple) -> tuple:
         k, x, g, r, nfp = state
         if method == "fixed_point":
-            x_new = fp_step(x)
+            x_new = fp_point(x)
             g_new = G(x_new, c)
             used = jnp.asarray(True)
         else:
             x_new, g_new, used = newton_step(x, g)
-        return k + 1, x_new, g_new, _maxabs(g_new), nfp + used.astype(jnp.int32)
+        return k + 1, x_new, g_new, _maxabs(g_new), nfp + jnp.asarray(used).astype(jnp.int32)
 
     g0 = G(x0, c)
     r0 = jnp.where(admissible(x0, lower, upper), _maxabs(g0), jnp.inf)

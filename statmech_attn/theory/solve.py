@@ -165,7 +165,9 @@ def solve(theory: Theory, controls: Mapping[str, Any] | None = None, *, init: An
     sol = _solution(theory, ctrl, x, r, k, nfp, cert, tol=tol, method=method, damping=damping, wall=wall)
     if cubature_check and sol.converged and _has_expectations(theory):
         fine = compiled(theory, 1.5)
-        x2 = np.asarray(fine.point(jnp.asarray(x), jnp.asarray(c), jnp.asarray(tol), jnp.asarray(max_steps),
+        # a few Newton steps with the finer rule from the solution (tol 0: the steps are taken
+        # even when the residual is already below tol, so the change is measured, not hidden)
+        x2 = np.asarray(fine.point(jnp.asarray(x), jnp.asarray(c), jnp.asarray(0.0), jnp.asarray(3),
                                    jnp.asarray(damping), method=method, stability=False)[0])
         change = float(np.max(np.abs(x2 - x) / np.maximum(np.abs(x), 1e-12)))
         stats = dict(sol.stats, cubature_change=change, cubature_order=theory.cubature_order,
@@ -204,14 +206,16 @@ def sweep(theory: Theory, over: str, values: Sequence[float], controls: Mapping[
     comp = compiled(theory)
     args = (jnp.asarray(tol), jnp.asarray(max_steps), jnp.asarray(damping))
     t0 = time.perf_counter()
+    log_scale = bool(vals.min() > 0)  # secant predictor in ln s for a positive parameter
     xs, rs, ks, nfps, certs = comp.curve(jnp.asarray(x0), jnp.asarray(cs), *args, method=method, along=along,
-                                         stability=stability)
+                                         stability=stability, log_scale=log_scale)
     xs = np.asarray(xs)
     wall = (time.perf_counter() - t0) / len(vals)
     change = None
     if cubature_check and _has_expectations(theory):
-        xs2 = np.asarray(compiled(theory, 1.5).curve(jnp.asarray(x0), jnp.asarray(cs), *args, method=method,
-                                                     along=along, stability=False)[0])
+        xs2 = np.asarray(compiled(theory, 1.5).curve(jnp.asarray(x0), jnp.asarray(cs), jnp.asarray(0.1 * tol),
+                                                     *args[1:], method=method, along=along, stability=False,
+                                                     log_scale=log_scale)[0])
         change = np.max(np.abs(xs2 - xs) / np.maximum(np.abs(xs), 1e-12), axis=1)
     out: list[Solution | None] = [None] * len(vals)
     for j, i in enumerate(order):
@@ -225,26 +229,11 @@ def sweep(theory: Theory, over: str, values: Sequence[float], controls: Mapping[
 
 
 def stability_changes(solutions: Sequence[Solution], over: str) -> list[dict[str, Any]]:
-    """Where, between neighbouring converged points, the number of negative eigenvalues of the
-    Hessian (or of the Jacobian's real parts) changes: a fold, a bifurcation or a loss of stability.
-    ``solutions`` in sweep (or branch) order."""
-    out = []
-    prev = None
-    for i, s in enumerate(solutions):
-        if not s.converged or "hessian_signature" not in s.stats:
-            continue
-        neg_h = s.stats["hessian_signature"]["negative"]
-        neg_j = int(sum(v < -_ZERO_REL * max(1.0, max(abs(w) for w in s.stats["jacobian_eigenvalues"]))
-                        for v in s.stats["jacobian_eigenvalues"]))
-        if prev is not None:
-            j, pneg_h, pneg_j = prev
-            if neg_h != pneg_h or neg_j != pneg_j:
-                out.append({"index": i, "between": [solutions[j].stats["controls"][over], s.stats["controls"][over]],
-                            "negative_hessian_eigenvalues": [pneg_h, neg_h],
-                            "negative_jacobian_eigenvalues": [pneg_j, neg_j],
-                            "kind": "eigenvalue sign change (fold, bifurcation or instability)"})
-        prev = (i, neg_h, neg_j)
-    return out
+    """Where, between neighbouring converged solutions (in the order given), an eigenvalue of the
+    Hessian or of the Jacobian crosses zero (see :func:`.records.stability_changes`)."""
+    from .records import point_record, stability_changes as changes
+
+    return changes([point_record(s.stats.get("theory"), s) for s in solutions], over)
 
 
 from ._arclength import continuation  # noqa: E402  (uses the helpers above)
