@@ -11,7 +11,7 @@ Three grids, each run through :func:`statmech_attn.compute.run_grid` with the sa
    function the CLI uses (``statmech_attn.paths.cli.sweep_task``);
 3. the ``potts replica`` grid: 50 α values (log-spaced 0.1 … 30) of the replica-symmetric saddle
    point of factored Potts attention (C = 3, the doubly centred colour matrix, λ = 0.1, cubature
-   check on), chunks of 5 α, with the CLI's task function (``statmech_attn.potts._replica_cli.replica_task``).
+   check on), chunks of 5 α, with the CLI's task function (``statmech_attn.potts.verbs.replica_task``).
 
 For each grid: wall time serial (in this process, XLA free to use every core), on a one-worker and
 on a two-worker LocalCluster (started beforehand; start-up time and the first chunk's JIT
@@ -115,8 +115,8 @@ def main() -> None:
         grids.append(("empty", empty_task, None, Grid.of(i=list(range(n_empty)))))
     if "paths" not in skip:
         from statmech_attn import paths
-        from statmech_attn.paths.cli import sweep_task
-        from statmech_attn.paths.config import SolverConfig
+        from statmech_attn.paths.verbs import sweep_task
+        from statmech_attn.paths.spec import SolverConfig
 
         t0 = time.perf_counter()
         data = paths.hmm_task(paths.HMMTask(n_train=P, n_test=0, n_features=200 if not quick else 16,
@@ -130,8 +130,8 @@ def main() -> None:
                       Grid.of(along="alpha", chunk=chunk_paths, alpha=alphas)))
     if "replica" not in skip:
         from statmech_attn.config import build
-        from statmech_attn.potts._replica_cli import replica_task, setting_from_config
-        from statmech_attn.potts.config import ReplicaConfig
+        from statmech_attn.potts.verbs import replica_task, setting_from_config
+        from statmech_attn.potts.spec import ReplicaConfig
 
         U3 = 2 * np.eye(3) - (2 / 3) * np.ones((3, 3))
         alphas = np.geomspace(0.1, 30.0, n_rep).tolist()

@@ -39,7 +39,7 @@ import optax  # noqa: E402
 
 import statmech_attn  # noqa: E402,F401
 from statmech_attn.potts import pl_objective  # noqa: E402
-from statmech_attn.potts.config import TrainConfig  # noqa: E402
+from statmech_attn.potts.spec import TrainConfig  # noqa: E402
 from statmech_attn.validation.potts.layers import init_factored, init_vanilla  # noqa: E402
 from statmech_attn.validation.potts.train import _epoch, mlm_objective  # noqa: E402
 

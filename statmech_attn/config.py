@@ -358,6 +358,20 @@ def build(cls: type[C], table: Mapping[str, Any], *, name: str = "", base_dir: s
     return obj
 
 
+class Spec:
+    """Base of every theory's top-level spec (a frozen dataclass, one field per TOML table or key).
+
+    ``Spec.from_config(mapping)`` takes exactly the keys of the TOML file; every rule for a parameter
+    lives in the field's ``check`` or the dataclass's ``__post_init__``, once.
+    """
+
+    @classmethod
+    def from_config(cls: type[C], mapping: Mapping[str, Any], *, base_dir: str | Path = ".",
+                    overrides: Sequence[str] = ()) -> C:
+        """Build and validate the spec from a TOML-shaped mapping (``--set`` style ``overrides`` applied)."""
+        return build(cls, apply_overrides(mapping, overrides), base_dir=base_dir)
+
+
 def load_config(path: str | Path, schema: type[C], overrides: Sequence[str] = ()) -> C:
     """Read ``path`` (TOML), apply ``--set`` overrides, build and validate ``schema``."""
     raw = load_toml(path)
@@ -398,3 +412,16 @@ def to_toml_dict(cfg: Any, *, inline_limit: int = 4096,
         else:
             out[f.name] = v
     return out
+
+
+def toml_value(value: Any) -> str:
+    """One Python value as the text of one TOML value (the right-hand side of ``--set key=...``)."""
+    import tomli_w
+
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    elif isinstance(value, tuple):
+        value = list(value)
+    elif isinstance(value, (np.floating, np.integer, np.bool_)):
+        value = value.item()
+    return tomli_w.dumps({"v": value}).split("=", 1)[1].strip()

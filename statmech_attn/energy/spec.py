@@ -1,4 +1,4 @@
-"""Config schema of ``statmech-attn energy`` (the ``[energy]`` table of DESIGN.md)."""
+"""EnergySpec schema of ``statmech-attn energy`` (the ``[energy]`` table of DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ class EnergyConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class EnergySpec(c.Spec):
     """Top-level config of ``statmech-attn energy analyse``."""
 
     seed: int = 0

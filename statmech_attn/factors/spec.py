@@ -1,4 +1,4 @@
-"""Config schema of ``statmech-attn factors`` (the ``[factors]`` table of DESIGN.md)."""
+"""FactorsSpec schema of ``statmech-attn factors`` (the ``[factors]`` table of DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class FactorsConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class FactorsSpec(c.Spec):
     """Top-level config of ``statmech-attn factors fit``."""
 
     seed: int = 0

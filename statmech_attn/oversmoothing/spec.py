@@ -1,4 +1,4 @@
-"""Config schema of ``statmech-attn oversmoothing`` (the ``[oversmoothing]`` table of DESIGN.md)."""
+"""OversmoothingSpec schema of ``statmech-attn oversmoothing`` (the ``[oversmoothing]`` table of DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class OversmoothingConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class Config:
+class OversmoothingSpec(c.Spec):
     """Top-level config of ``statmech-attn oversmoothing analyse``."""
 
     seed: int = 0
@@ -76,7 +76,7 @@ class TrainTable:
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
+class OversmoothingTrainSpec(c.Spec):
     """Top-level config of ``statmech-attn oversmoothing train``."""
 
     seed: int = 0

@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
-from statmech_attn.config import all_at_least, all_positive, at_least, field, positive
-from statmech_attn.errors import InputError
+from ..config import all_at_least, all_positive, at_least, field, positive
+from ..errors import InputError
 
 
 def _ints_at_least_2(v: tuple) -> tuple:

@@ -11,10 +11,10 @@ from typing import Literal
 
 import numpy as np
 
-from statmech_attn.validation.paths.config import ValidateConfig
+from ._validate_spec import ValidateConfig
 
 from ..compute import ComputeConfig
-from ..config import all_positive, at_least, field, positive
+from ..config import Spec, all_positive, at_least, field, positive
 from ..errors import InputError
 from ._model import PathsModel
 from ._task import HMMTask
@@ -90,7 +90,7 @@ class SweepConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class PathsConfig:
+class PathsSpec(Spec):
     """A ``paths`` config file."""
 
     seed: int = 0

@@ -10,12 +10,12 @@ This package never imports ``validation``; the layers trained by masked language
 ``statmech_attn.validation.potts``.
 """
 
-from .config import PottsConfig as PottsConfig
-from .config import PottsModelConfig as PottsModelConfig
-from .config import ReplicaConfig as ReplicaConfig
-from .config import SamplerConfig as SamplerConfig
-from .config import TrainConfig as TrainConfig
-from .config import ValidateConfig as ValidateConfig
+from .spec import PottsSpec as PottsSpec
+from .spec import PottsModelConfig as PottsModelConfig
+from .spec import ReplicaConfig as ReplicaConfig
+from .spec import SamplerConfig as SamplerConfig
+from .spec import TrainConfig as TrainConfig
+from .spec import ValidateConfig as ValidateConfig
 
 from .model import PottsModel as PottsModel
 from .model import potts_model as potts_model

@@ -1,6 +1,6 @@
 """The Potts config schema (theory/potts.md §9): tables [potts], [sampler], [train], [replica], [validate].
 
-One top-level schema, :class:`PottsConfig`, serves every ``statmech-attn potts`` verb; each verb
+One top-level schema, :class:`PottsSpec`, serves every ``statmech-attn potts`` verb; each verb
 asks for the tables it needs (``potts sample`` needs [potts], ``potts replica`` needs [replica],
 ...).  Every field is validated here, once; cross-field checks live in ``__post_init__`` and raise
 :class:`~statmech_attn.errors.InputError` naming the dotted key.
@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from ..compute import ComputeConfig
-from ..config import (
+from ..config import (Spec, 
     all_positive,
     at_least,
     field,
@@ -32,7 +32,7 @@ __all__ = [
     "TrainConfig",
     "ReplicaConfig",
     "ValidateConfig",
-    "PottsConfig",
+    "PottsSpec",
     "require",
 ]
 
@@ -242,7 +242,7 @@ class ValidateConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class PottsConfig:
+class PottsSpec(Spec):
     """A ``statmech-attn potts`` config: ``seed`` plus the tables of §9."""
 
     seed: int = field(0)

@@ -256,7 +256,9 @@ def test_killed_worker_grid_completes_equal_to_serial(serial_reference, cluster,
 def test_unreachable_scheduler_is_an_input_error(monkeypatch):
     import statmech_attn.compute as compute
 
-    monkeypatch.setattr(compute, "CONNECT_TIMEOUT_S", 1.0)
+    from statmech_attn.compute import _schedulers
+
+    monkeypatch.setattr(_schedulers, "CONNECT_TIMEOUT_S", 1.0)
     with pytest.raises(InputError) as e:
         run_grid(fixed_point_task, {}, grid(seeds=(0,)), scheduler="tcp://127.0.0.1:9")
     assert e.value.param == "--scheduler"

@@ -20,7 +20,7 @@ runner = CliRunner()
 
 
 def paths_app() -> typer.Typer:
-    from statmech_attn.paths.cli import app as paths
+    from statmech_attn.cli.paths import app as paths
 
     app = typer.Typer()
     app.add_typer(paths, name="paths")
@@ -38,8 +38,8 @@ def flat_u(p: dict) -> np.ndarray:
 def test_paths_sweep_resume_extend_and_changed_config(tmp_path):
     from statmech_attn import paths
     from statmech_attn.config import load_config
-    from statmech_attn.paths.cli import load_problem
-    from statmech_attn.paths.config import PathsConfig
+    from statmech_attn.paths.verbs import load_problem
+    from statmech_attn.paths.spec import PathsSpec
 
     app = paths_app()
     out = tmp_path / "run"
@@ -58,7 +58,7 @@ def test_paths_sweep_resume_extend_and_changed_config(tmp_path):
     pts = points_of(out)
     assert [p["result"] for p in pts] == ["converged"] * 4
     # agrees with one continuation over the whole grid by the library (a different chunking)
-    cfg = load_config(EXAMPLE, PathsConfig)
+    cfg = load_config(EXAMPLE, PathsSpec)
     problem, _ = load_problem(cfg)
     ref = paths.sweep(problem, [0.5, 1.0, 2.0, 3.0], tol=cfg.solver.tol, max_steps=cfg.solver.max_steps)
     for p, s in zip(pts, ref):

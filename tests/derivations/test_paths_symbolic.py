@@ -199,8 +199,7 @@ def _app():
     do not depend on other theories' command modules importing cleanly)."""
     import typer
 
-    import statmech_attn.paths._derive_cli  # noqa: F401  (registers `derive paths`)
-    from statmech_attn._cli_common import derive_app
+    from statmech_attn.cli.derive import app as derive_app
 
     app = typer.Typer()
     app.add_typer(derive_app, name="derive")

@@ -160,7 +160,7 @@ def test_plot_solve_and_sweep_runs(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from statmech_attn.paths._plots import plot_sweep
+    from statmech_attn.paths.plots import plot_sweep
 
     for verb, extra in (("solve", []), ("sweep", ["--alphas", "0.5,1,2"])):
         out = tmp_path / verb

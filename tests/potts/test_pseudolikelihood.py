@@ -14,7 +14,7 @@ from statmech_attn.potts import (
     recovery_metrics,
     sample_exact,
 )
-from statmech_attn.potts.config import TrainConfig
+from statmech_attn.potts.spec import TrainConfig
 from statmech_attn.validation.potts.layers import FactoredParams, factored_logits, init_factored, masked_cross_entropy
 from statmech_attn.validation.potts.train import mlm_objective
 

@@ -90,9 +90,9 @@ def test_derive_potts_c2(tmp_path, monkeypatch):
                                           ("potts_replica_train.toml", "train")])
 def test_examples_are_valid_configs(name, target):
     from statmech_attn.config import load_config
-    from statmech_attn.potts._replica_cli import setting_from_config
-    from statmech_attn.potts.config import PottsConfig
+    from statmech_attn.potts.verbs import setting_from_config
+    from statmech_attn.potts.spec import PottsSpec
 
-    cfg = load_config(EXAMPLES / name, PottsConfig)
+    cfg = load_config(EXAMPLES / name, PottsSpec)
     assert cfg.replica is not None and cfg.validate.target == target
     assert setting_from_config(cfg.replica).rank == 2

@@ -43,7 +43,7 @@ def test_star_model_conditional_is_the_teacher():
 def test_potts_contexts_are_samples_of_the_star_model():
     """contexts = "potts" draws whole sequences by Gibbs sampling: P(s_j = s_0) matches the star model's
     closed form P(s_j = a | s_0 = a) = e^{J_0j U_aa} / Σ_b e^{J_0j U_ab} (leaves independent given s_0)."""
-    from statmech_attn.potts.config import SamplerConfig
+    from statmech_attn.potts.spec import SamplerConfig
 
     N, M = 10, 4000
     w = ML.teacher_row(jax.random.PRNGKey(2), N, 4.0)  # strong teacher: J_0j ~ ±0.6

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from statmech_attn.potts import enumerate_exact, potts_model, sample_exact
-from statmech_attn.potts.config import TrainConfig
+from statmech_attn.potts.spec import TrainConfig
 from statmech_attn.validation.potts.layers import draw_mask
 from statmech_attn.validation.potts.train import evaluate, train_layer
 

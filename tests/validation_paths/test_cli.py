@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from statmech_attn.paths.cli import app
+from statmech_attn.cli.paths import app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "paths_validate.toml"
 runner = CliRunner()

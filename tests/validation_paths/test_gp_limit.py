@@ -14,7 +14,7 @@ import pytest
 from statmech_attn.validation.paths import compare
 from statmech_attn.validation.paths import network as net
 from statmech_attn.validation.paths import sample as smp
-from statmech_attn.validation.paths.config import ValidateConfig
+from statmech_attn.paths._validate_spec import ValidateConfig
 
 from .helpers import random_problem, spec
 

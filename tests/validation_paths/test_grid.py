@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from statmech_attn.paths.cli import app
+from statmech_attn.cli.paths import app
 
 _runner = CliRunner()
 
@@ -143,7 +143,7 @@ def test_a_failing_point_is_recorded_and_the_grid_goes_on(monkeypatch):
     report are still produced, and the verdict is 'not passed'."""
     from statmech_attn import paths
     from statmech_attn.validation.paths import compare
-    from statmech_attn.validation.paths.config import GDConfig, LangevinConfig, ValidateConfig
+    from statmech_attn.paths._validate_spec import GDConfig, LangevinConfig, ValidateConfig
     from statmech_attn.validation.paths.plots import figures_from_report
 
     real = compare.validate_point

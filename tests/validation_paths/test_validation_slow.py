@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from statmech_attn.validation.paths import compare
-from statmech_attn.validation.paths.config import GDConfig, ValidateConfig
+from statmech_attn.paths._validate_spec import GDConfig, ValidateConfig
 
 pytestmark = pytest.mark.slow
 

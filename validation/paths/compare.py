@@ -42,7 +42,7 @@ import numpy as np
 from statmech_attn.errors import InputError
 
 from . import sample as smp
-from .config import ValidateConfig
+from statmech_attn.paths.spec import ValidateConfig
 
 __all__ = [
     "even_examples",

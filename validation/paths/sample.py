@@ -36,7 +36,7 @@ import numpyro.distributions as dist
 from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
 from numpyro.infer import NUTS, init_to_sample
 
-from statmech_attn._cli_common import progress
+from statmech_attn.progress import progress
 from statmech_attn.errors import InputError
 
 from . import network as net

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from statmech_attn._cli_common import progress
+from statmech_attn.progress import progress
 
 from . import network as net
 from .sample import SampleData, params_statistics, single_threaded_blas

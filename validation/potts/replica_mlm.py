@@ -41,7 +41,7 @@ import numpy as np
 import optax
 
 from statmech_attn.errors import InputError
-from statmech_attn.potts.config import TrainConfig
+from statmech_attn.potts.spec import TrainConfig
 from statmech_attn.potts.model import PottsModel, conditional_logits, potts_model
 from statmech_attn.potts.pseudolikelihood import attention_matrix
 from statmech_attn.potts.sampler import generate

@@ -17,9 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from statmech_attn._cli_common import progress
+from statmech_attn.progress import progress
 from statmech_attn.errors import InputError
-from statmech_attn.potts.config import TrainConfig
+from statmech_attn.potts.spec import TrainConfig
 from statmech_attn.potts.metrics import conditional_metrics, recovery_metrics
 from statmech_attn.potts.model import PottsModel
 from statmech_attn.potts.pseudolikelihood import attention_matrix, factored_couplings

@@ -1,0 +1,69 @@
+"""The verbs of ``oversmoothing``: ``analyse`` (config -> record) and re-plotting a saved run.
+(``oversmoothing train`` trains finite stacks: :mod:`statmech_attn.validation.oversmoothing.verbs`.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._verb import Verb, VerbOutput
+from ..errors import InputError
+from .spec import OversmoothingSpec
+
+
+def _finite_or_none(a: np.ndarray) -> list:
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(a, dtype=float)]
+
+
+def analyse(cfg: OversmoothingSpec) -> VerbOutput:
+    """OversmoothingSpec -> spectrum, regime, HFC/LFC theory and simulation."""
+    from . import StackSpec, analyse, random_tokens
+    from .plots import plot_growth_plane, plot_hfc_lfc
+
+    o = cfg.oversmoothing
+    spec = StackSpec(o.attention, o.value_projection, o.depth, o.pre_ln, o.ln_gain, o.ln_scale)
+    x0 = o.tokens if o.tokens is not None else random_tokens(spec.n, spec.d, cfg.seed)
+    an = analyse(spec, x0, tol=o.tol)
+    s = an.spectrum
+    sim = an.simulation
+    result: dict[str, Any] = dict(s.to_dict())
+    # ratios may leave float64's range at depth (exactly 0 or ∞); JSON gets null there
+    result["hfc_lfc_ratio"] = {"theory": _finite_or_none(an.theory), "simulation": _finite_or_none(sim["hfc_lfc_ratio"])}
+    result["metrics"] = {k: _finite_or_none(sim[k]) for k in
+                         ("mean_pairwise_cosine", "dirichlet_energy_normalised", "effective_rank", "log_norm")}
+    result["theory_vs_simulation_max_rel_error"] = an.max_rel_error if np.isfinite(an.max_rel_error) else None
+    result["eigenvector_condition"] = an.condition if np.isfinite(an.condition) else None  # None: defective
+    result["n_tokens"], result["dim"], result["depth"] = spec.n, spec.d, spec.depth
+    arrays = {"growth": s.growth, "smooth_mode": s.smooth_mode, "eig_attention": s.eig_attention,
+              "eig_value_projection": s.eig_value_projection, "hfc_lfc_theory": an.theory,
+              "hfc_lfc_simulation": sim["hfc_lfc_ratio"], "tokens_initial": x0, "tokens_last": sim["tokens_last"]}
+    figs = [(plot_hfc_lfc(an.theory, sim["hfc_lfc_ratio"], regime=s.regime)[0], "hfc_lfc"),
+            (plot_growth_plane(s.growth, s.smooth_mode, s.dominant)[0], "growth_plane")]
+    summary = [("regime", s.regime), ("dominant_growth_factor", s.dominant_growth_factor),
+               ("spectral_gap", s.spectral_gap), ("hfc_lfc_rate (log per layer)", s.hfc_lfc_rate),
+               ("HFC/LFC at layer 0", float(an.theory[0])), (f"HFC/LFC at layer {spec.depth} (theory)", float(an.theory[-1])),
+               (f"HFC/LFC at layer {spec.depth} (simulation)", float(sim["hfc_lfc_ratio"][-1])),
+               ("theory vs simulation max rel. error", an.max_rel_error)]
+    return VerbOutput(result=result, arrays=arrays, summary=summary, figures=figs)
+
+
+def plot_analyse(record: dict, arrays: dict) -> list:
+    from .plots import plot_growth_plane, plot_hfc_lfc
+
+    res = record.get("result", {})
+    need = ("hfc_lfc_theory", "hfc_lfc_simulation", "growth", "smooth_mode")
+    missing = [k for k in need if k not in arrays]
+    if missing:
+        raise InputError("run_dir", missing, "arrays.npz lacks these arrays (not an 'analyse' run?)")
+    g = arrays["growth"]
+    dom = res.get("dominant_mode", {})
+    d = (dom.get("attention_index"), dom.get("value_projection_index"))
+    return [(plot_hfc_lfc(arrays["hfc_lfc_theory"], arrays["hfc_lfc_simulation"], regime=res.get("regime", ""))[0],
+             "hfc_lfc"),
+            (plot_growth_plane(g, arrays["smooth_mode"], d if None not in d else None)[0], "growth_plane")]
+
+
+
+VERBS = {"analyse": Verb(OversmoothingSpec, analyse)}
+PLOTS = {"analyse": plot_analyse}
