@@ -33,6 +33,8 @@ SetOpt = Annotated[Optional[list[str]], typer.Option(
 SchedulerOpt = Annotated[Optional[str], typer.Option(
     "--scheduler", help="serial (default) | local[:N] (N dask worker processes) | tcp://HOST:PORT "
                         "(an existing dask cluster); overrides \\[compute] scheduler.")]
+StyleOpt = Annotated[str, typer.Option(
+    "--style", help="Figure style: default | paper (one column, 3.4 in, 8 pt) | talk (large fonts).")]
 AlphasOpt = Annotated[Optional[list[str]], typer.Option(
     "--alphas", help="α grid, comma-separated or repeated, e.g. 0.1,0.5,1,2 (replaces the config's grid).")]
 
@@ -119,19 +121,21 @@ def execute(command: str, config: Path, *, out: Path | None = None, as_json: boo
         raise fail(output.message or f"{command}: did not converge / did not pass", 1)
 
 
-def plot(theory: str, run_dir: Path) -> None:
-    """``<theory> plot DIR``: figures (PNG and PDF) from a saved run directory; no recomputation."""
+def plot(theory: str, run_dir: Path, style: str = "default") -> None:
+    """``<theory> plot DIR [--style S]``: figures (PNG and PDF) from a saved run directory; no recomputation."""
     import matplotlib
 
     matplotlib.use("Agg")
     from .. import io
+    from .._style import check_style, style_context
     from ._run import plot_figures
 
     try:
-        figures, _ = plot_figures(theory, run_dir)
-        for fig, stem in figures:
-            for p in io.save_figure(fig, run_dir, stem):
-                typer.echo(f"wrote {p}")
+        check_style(style)
+        with style_context(style):
+            figures, _ = plot_figures(theory, run_dir)
+            for fig, stem in figures:
+                for p in io.save_figure(fig, run_dir, stem):
+                    typer.echo(f"wrote {p}")
     except InputError as e:
         raise fail(str(e), 2) from None
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ._common import ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, execute, plot
+from ._common import ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, execute, plot, StyleOpt
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Attention as a log-sum-exp ascent step with layer-norm contraction (Shim, 2022).")
@@ -18,6 +18,6 @@ def analyse_cmd(config: ConfigArg, out: OutOpt = None, json: JsonOpt = False, fo
 
 
 @app.command("plot")
-def plot_cmd(run_dir: RunDirArg) -> None:
+def plot_cmd(run_dir: RunDirArg, style: StyleOpt = "default") -> None:
     """Token norms per layer, before and after layer norm, of a saved run."""
-    plot("energy", run_dir)
+    plot("energy", run_dir, style)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ._common import ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, execute, plot
+from ._common import ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, execute, plot, StyleOpt
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Transformer factors by sparse non-negative dictionary learning (Yun, Chen, Olshausen, LeCun, 2021).")
@@ -18,6 +18,6 @@ def fit_cmd(config: ConfigArg, out: OutOpt = None, json: JsonOpt = False, force:
 
 
 @app.command("plot")
-def plot_cmd(run_dir: RunDirArg) -> None:
+def plot_cmd(run_dir: RunDirArg, style: StyleOpt = "default") -> None:
     """Importance-score curves per factor over layers of a saved run."""
-    plot("factors", run_dir)
+    plot("factors", run_dir, style)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ._common import ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, execute, plot
+from ._common import ConfigArg, ForceOpt, JsonOpt, OutOpt, RunDirArg, SetOpt, execute, plot, StyleOpt
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Oversmoothing from the eigenspectrum of H = W_V W_O (Dovonon, Bronstein, Kusner, 2024).")
@@ -25,6 +25,6 @@ def train_cmd(config: ConfigArg, out: OutOpt = None, json: JsonOpt = False, forc
 
 
 @app.command("plot")
-def plot_cmd(run_dir: RunDirArg) -> None:
+def plot_cmd(run_dir: RunDirArg, style: StyleOpt = "default") -> None:
     """HFC/LFC vs depth (theory line, simulation points) and the growth-factor plane of a run."""
-    plot("oversmoothing", run_dir)
+    plot("oversmoothing", run_dir, style)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ._common import (AlphasOpt, ConfigArg, ForceOpt, JsonOpt, OutOpt, ResumeOpt, RunDirArg, SchedulerOpt, SetOpt,
-                      execute, fail, parse_floats, plot)
+                      execute, fail, parse_floats, plot, StyleOpt)
 from ..errors import InputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -56,11 +56,11 @@ def validate_cmd(config: ConfigArg, out: OutOpt = None, quick: QuickOpt = False,
     Runs on --scheduler serial | local[:N] | tcp://HOST:PORT; --resume computes only missing points."""
     execute("paths validate", config, out=out, as_json=json, force=force, resume=resume, sets=set_,
             quick=quick, scheduler=scheduler)
-    if quick:
+    if quick:  # reached only when it ran: --quick passes on running, not on agreement
         typer.echo("machinery ok — not a validation (--quick: tiny sizes)", err=True)
 
 
 @app.command("plot")
-def plot_cmd(run_dir: RunDirArg) -> None:
+def plot_cmd(run_dir: RunDirArg, style: StyleOpt = "default") -> None:
     """Figures (PNG and PDF) from a saved paths run directory (solve, sweep, validate); no recomputation."""
-    plot("paths", run_dir)
+    plot("paths", run_dir, style)

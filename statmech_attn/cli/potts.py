@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ._common import (AlphasOpt, ConfigArg, ForceOpt, JsonOpt, OutOpt, ResumeOpt, RunDirArg, SchedulerOpt, SetOpt,
-                      execute, fail, parse_floats, plot)
+                      execute, fail, parse_floats, plot, StyleOpt)
 from ..errors import InputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -54,6 +54,6 @@ def validate_cmd(config: ConfigArg, out: OutOpt = None, json: JsonOpt = False, f
 
 
 @app.command("plot")
-def plot_cmd(run_dir: RunDirArg) -> None:
+def plot_cmd(run_dir: RunDirArg, style: StyleOpt = "default") -> None:
     """Figures from a saved potts run directory (sample, train, replica, validate); no recomputation."""
-    plot("potts", run_dir)
+    plot("potts", run_dir, style)

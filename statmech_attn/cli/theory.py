@@ -21,6 +21,8 @@ import typer
 from statmech_attn._solution import SolverError
 from statmech_attn.errors import InputError
 
+from ._common import StyleOpt
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Your own theory: a Python file with a SymPy free energy; derive, solve, sweep, plot.")
 
@@ -165,18 +167,22 @@ def sweep(file: FileArg,
 
 @app.command()
 def plot(run_dir: Annotated[Path, typer.Argument(help="A run directory of `theory sweep --out`.",
-                                                 show_default=False)]) -> None:
+                                                 show_default=False)],
+         style: StyleOpt = "default") -> None:
     """Figures of observables and order parameters against the swept parameter (PNG and PDF)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from statmech_attn import io
+    from statmech_attn._style import check_style, style_context
     from statmech_attn.theory import verbs
 
     def go() -> None:
-        for fig, stem in verbs.plot(run_dir):
-            for p in io.save_figure(fig, run_dir, stem):
-                typer.echo(f"wrote {p}")
+        check_style(style)
+        with style_context(style):
+            for fig, stem in verbs.plot(run_dir):
+                for p in io.save_figure(fig, run_dir, stem):
+                    typer.echo(f"wrote {p}")
 
     _run(go)
 
