@@ -44,9 +44,9 @@ class _OpensMarker:
         return builtins.open, (self.marker, "w")
 
 
-def _entry(payload, problem=PROBLEM):
+def _entry(payload, problem=PROBLEM, nodes=()):
     path = st.cache_path(problem)
-    return {"format": _serial.FORMAT, "key": path.stem, "value": payload}
+    return {"format": _serial.FORMAT, "key": path.stem, "nodes": list(nodes), "value": payload}
 
 
 def _crafted(marker):
@@ -58,10 +58,12 @@ def _crafted(marker):
         json.dumps(_entry({"sympy": "Symbol('x').__class__"})).encode(),
         json.dumps(_entry({"sympy": f"Add(Symbol('x'), Lambda(Symbol('y'), {code}))"})).encode(),
         json.dumps(_entry({"dataclass": "Popen", "fields": {"args": "true"}})).encode(),
+        json.dumps(_entry({"sympy": "_1"}, nodes=["Symbol('x')", f"Add(_0, {code})"])).encode(),  # in the node table
+        json.dumps(_entry({"sympy": "_0"}, nodes=[f"Symbol('x')), {code}, (Symbol('y')"])).encode(),  # breaking out
     ]
 
 
-@pytest.mark.parametrize("which", range(6))
+@pytest.mark.parametrize("which", range(8))
 def test_crafted_entry_is_not_executed_and_is_a_miss(cache, tmp_path, which):
     marker = tmp_path / "marker"
     build = _Builds()
@@ -139,11 +141,12 @@ def test_corrupted_json_is_a_miss(cache):
     build = _Builds()
     st.cached(PROBLEM, build)
     (path,) = cache.glob("toy-*.json")
-    for text in ['{"format": "statmech', "[]", json.dumps(_entry({"sympy": "Symbol("})), "\xff\xfe"]:
+    for text in ['{"format": "statmech', "[]", json.dumps(_entry({"sympy": "Symbol("})), "\xff\xfe",
+                 json.dumps(_entry({"sympy": "_0"}, nodes=["_0"]))]:
         path.write_text(text, encoding="latin-1")
         _, hit = st.cached(PROBLEM, build)
         assert not hit
-    assert build.calls == 5
+    assert build.calls == 6
     assert st.cached(PROBLEM, build)[1]
 
 
