@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="derive_paths_bench_") as cache:
-        os.environ["STATMECH_ATTN_CACHE"] = cache
+        os.environ["STATMECH_ATTN_DERIVATION_CACHE"] = cache
         from statmech_attn.derivations import _stationarity as st
         from statmech_attn.derivations.paths import derive_paths
 

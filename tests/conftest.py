@@ -8,6 +8,10 @@ os.environ.setdefault("CI", "1")  # progress bars off in tests
 # crashed the test process (segfault in the executable's deserialisation) in a full run.
 os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
 os.environ["STATMECH_ATTN_CACHE"] = "0"
+# derivations are cached in a folder of this test session, never in the user's cache
+import tempfile  # noqa: E402
+
+os.environ["STATMECH_ATTN_DERIVATION_CACHE"] = tempfile.mkdtemp(prefix="statmech_attn_test_derivations_")
 
 # one XLA thread per test process: small problems run faster and results are bitwise reproducible
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")

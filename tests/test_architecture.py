@@ -57,10 +57,10 @@ def _imports(name: str, path: Path, *, top_level_only: bool = False) -> set[str]
                 mod = ".".join(base + ([node.module] if node.module else []))
             else:
                 mod = node.module or ""
-            found.add(mod)
-            for a in node.names:  # `from . import _task` imports a submodule
-                if f"{mod}.{a.name}" in MODULES:
-                    found.add(f"{mod}.{a.name}")
+            subs = {f"{mod}.{a.name}" for a in node.names if f"{mod}.{a.name}" in MODULES}
+            found.update(subs)  # `from . import _task` imports the submodule ...
+            if len(subs) < len(node.names):  # ... and names defined in the package import the package
+                found.add(mod)
         elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "import_module" and node.args \
                 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
             found.add(node.args[0].value)

@@ -15,7 +15,6 @@ from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
 
-from .._solution import SolverError
 from .._verb import summary_rows
 from ..errors import InputError
 
@@ -51,6 +50,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .._solution import SolverError
+
         try:
             return fn(*args, **kwargs)
         except InputError as e:
@@ -97,6 +98,7 @@ def execute(command: str, config: Path, *, out: Path | None = None, as_json: boo
             resume: bool = False, sets: Sequence[str] | None = None, verb: Any = None, **options: Any) -> None:
     """Run one verb from the command line; raises typer.Exit with the exit code."""
     from .. import io
+    from .._solution import SolverError
     from ._run import run_verb
 
     try:
@@ -113,10 +115,10 @@ def execute(command: str, config: Path, *, out: Path | None = None, as_json: boo
     output = r.output
     if as_json:
         typer.echo(json.dumps(r.record, indent=2, allow_nan=False))
-    elif out is None:
+    else:  # the same short summary with or without --out
         print_summary(f"statmech-attn {command}", output.summary or summary_rows(output.result))
-    else:
-        typer.echo(f"wrote {out}/result.json")
+        if out is not None:
+            typer.echo(f"wrote {out}/result.json")
     if not output.ok:
         raise fail(output.message or f"{command}: did not converge / did not pass", 1)
 

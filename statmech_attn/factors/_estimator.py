@@ -23,6 +23,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..errors import InputError
 from ._fista import _codes, check_states, lasso_objective, sparse_codes
@@ -99,11 +100,13 @@ def _epoch(phi, h, x, w, key, lam, lr, decay, eps, batch_size, n_batches, fista_
     return phi, h, usage, obj / n_batches
 
 
-class TransformerFactors:
+class TransformerFactors(TransformerMixin, BaseEstimator):
     """Sparse non-negative dictionary learning of hidden states, shared across layers.
 
-    Parameters (scikit-learn style: hyper-parameters only here, learned state with a trailing
-    underscore after :meth:`fit`):
+    A scikit-learn estimator (``get_params``, ``set_params``, ``clone``, pipelines); hyper-parameters
+    only here, learned state with a trailing underscore after :meth:`fit`.
+
+    Parameters:
         n_factors: number of dictionary columns K.
         alpha: sparsity weight λ of ½|x − Φα|² + λ|α|₁ (λ ≈ 0.3 for unit-scale states).
         n_epochs: passes over the data.

@@ -84,3 +84,20 @@ def test_transform_warns_when_codes_do_not_converge():
     tf = TransformerFactors(12, 0.01, n_epochs=1, fista_steps=1, fista_tol=1e-12).fit(states)
     with pytest.warns(RuntimeWarning, match="fista_steps"):
         tf.transform(states)
+
+
+def test_is_a_scikit_learn_estimator():
+    """get_params / set_params / clone work as for any scikit-learn estimator, and a clone refits to the
+    same dictionary (same seed)."""
+    from sklearn.base import clone
+
+    from statmech_attn.factors import TransformerFactors
+
+    tf = TransformerFactors(4, 0.1, n_epochs=2, batch_size=16, seed=3)
+    assert tf.get_params()["n_factors"] == 4 and tf.get_params()["seed"] == 3
+    tf.set_params(alpha=0.2)
+    assert tf.alpha == 0.2
+    twin = clone(tf)
+    assert twin is not tf and twin.get_params() == tf.get_params() and not hasattr(twin, "dictionary_")
+    x = np.random.default_rng(0).random((2, 16, 6))
+    np.testing.assert_array_equal(tf.fit(x).dictionary_, twin.fit(x).dictionary_)

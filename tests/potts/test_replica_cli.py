@@ -76,7 +76,7 @@ def test_validate_small(tmp_path):
 
 
 def test_derive_potts_c2(tmp_path, monkeypatch):
-    monkeypatch.setenv("STATMECH_ATTN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("STATMECH_ATTN_DERIVATION_CACHE", str(tmp_path / "cache"))
     tex = tmp_path / "potts.tex"
     r = run("derive", "potts", "--colours", "2", "--latex", str(tex))
     assert r.exit_code == 0, r.output
