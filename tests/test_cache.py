@@ -19,6 +19,8 @@ _PROBE = textwrap.dedent("""
         _cache = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(_cache)
     else:
+        if os.environ.get("PROBE_IMPORT_JAX_FIRST"):
+            import jax
         import statmech_attn._cache as _cache
     compilation_cache_disabled = _cache.compilation_cache_disabled
     jax_before = "jax" in sys.modules
@@ -75,7 +77,7 @@ _MODULE = str(Path(__file__).resolve().parents[1] / "statmech_attn" / "_cache.py
 
 def test_cache_is_on_by_default_in_the_user_cache_folder_and_a_second_process_reads_it(tmp_path):
     """First process: the module alone, before JAX is imported (settings by environment); second
-    process: through the package, JAX already imported (settings by jax.config): one folder."""
+    process: JAX imported first (settings by jax.config): one folder, read back."""
     xdg, work = tmp_path / "xdg", tmp_path / "work"
     first = _probe(work, XDG_CACHE_HOME=str(xdg), PROBE_STANDALONE=_MODULE)
     assert not first["jax_before"]
@@ -88,8 +90,9 @@ def test_cache_is_on_by_default_in_the_user_cache_folder_and_a_second_process_re
     assert any(name.startswith("jit_program-") for name in written)
     assert list(work.iterdir()) == []  # nothing in the working directory
 
-    second = _probe(work, XDG_CACHE_HOME=str(xdg))
-    assert second["path"] == first["path"]
+    second = _probe(work, XDG_CACHE_HOME=str(xdg), PROBE_IMPORT_JAX_FIRST="1")
+    assert second["jax_before"]
+    assert second["path"] == first["path"] and second["jax_dir"] == first["path"]
     assert second["hits"] >= 1 and second["misses"] == 0  # every program read back, none compiled
     assert _entries(folder) == written
     assert list(work.iterdir()) == []
