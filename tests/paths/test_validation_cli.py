@@ -26,8 +26,10 @@ def test_quick_validate_writes_a_complete_report(quick_run):
     report = json.loads((out / "report.json").read_text())
     record = json.loads((out / "result.json").read_text())
     assert record["verb"] == "validate" and record["result"]["summary"] == report["summary"]
-    # exit code follows the verdict: 0 passed, 1 not passed (never a crash)
-    assert res.exit_code == (0 if report["summary"]["passed"] else 1), res.output
+    # --quick checks the machinery, not the agreement: exit 0 when it ran, whatever the verdict
+    assert res.exit_code == 0, res.output
+    assert report["quick_note"] == "machinery ok — not a validation"
+    assert "machinery ok — not a validation" in res.stderr
     assert report["quick"] is True and [p["width"] for p in report["points"]] == [8, 16]
     for p in report["points"]:
         assert p["theory"]["converged"]

@@ -1,6 +1,6 @@
 """Full-size validations of the attention-path theory against NUTS samples (slow: minutes each).
 
-Run with ``python -m pytest -q -m slow tests/validation_paths``.
+Run with ``python -m pytest -q -m slow tests/paths/test_validation_full.py``.
 """
 
 import dataclasses

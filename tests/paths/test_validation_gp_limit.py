@@ -16,7 +16,7 @@ from statmech_attn.validation.paths import network as net
 from statmech_attn.validation.paths import sample as smp
 from statmech_attn.paths._validate_spec import ValidateConfig
 
-from .helpers import random_problem, spec
+from ._validation_helpers import random_problem, spec
 
 
 def _hmm_setup():

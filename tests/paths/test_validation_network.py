@@ -8,7 +8,7 @@ from scipy.stats import multivariate_normal
 
 from statmech_attn.validation.paths import network as net
 
-from .helpers import random_problem, spec
+from ._validation_helpers import random_problem, spec
 
 
 @pytest.mark.parametrize("heads,readout", [((1,), "last"), ((3,), "mean"), ((2, 3), "first"), ((2, 1, 3), "mean")])

@@ -8,7 +8,7 @@ import pytest
 from statmech_attn.validation.paths import network as net
 from statmech_attn.validation.paths import sample as smp
 
-from .helpers import random_problem, spec
+from ._validation_helpers import random_problem, spec
 
 SETTINGS = smp.SamplerSettings(num_chains=4, num_warmup=300, num_samples=500, chain_method="vectorized",
                                sampler="full", block_size=500)

@@ -13,7 +13,7 @@ from statmech_attn.validation.paths import network as net
 from statmech_attn.validation.paths import train
 from statmech_attn.validation.paths.sample import SampleData
 
-from .helpers import random_problem, spec
+from ._validation_helpers import random_problem, spec
 
 
 def test_langevin_transform_has_the_exact_discrete_ou_stationary_variance():
