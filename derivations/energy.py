@@ -1,4 +1,4 @@
-"""Log-sum-exp attention, derived with SymPy (theory/others.md §1).
+"""Log-sum-exp attention, derived with SymPy (docs/theories/energy.md).
 
 * :func:`log_partition_derivation` builds A_β(θ) = β⁻¹ log Σ_j exp(β θ·k_j) from symbols for n
   keys in d dimensions, differentiates it (``sympy.diff``) and proves the closed forms

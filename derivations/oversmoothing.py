@@ -1,4 +1,4 @@
-"""The oversmoothing spectrum, derived with SymPy (theory/others.md §2).
+"""The oversmoothing spectrum, derived with SymPy (docs/theories/oversmoothing.md).
 
 * :func:`kronecker_identity` — for symbolic diagonalisable 2×2 A = P D_A P⁻¹ and H = Q D_H Q⁻¹,
   I + Hᵀ ⊗ A = S (I + D_H ⊗ D_A) S⁻¹ with S = Q⁻ᵀ ⊗ P (mixed-product rule, checked exactly), so

@@ -1,4 +1,4 @@
-"""Attention-path saddle-point equations, derived with SymPy (theory/attention_paths.md §4–6).
+"""Attention-path saddle-point equations, derived with SymPy (docs/theories/paths.md).
 
 For an architecture (L layers, H_ℓ heads per layer, a readout) this module builds the action
 

@@ -1,4 +1,4 @@
-"""Replica-symmetric free energy of one row of factored attention, derived with SymPy (theory/potts.md §7).
+"""Replica-symmetric free energy of one row of factored attention, derived with SymPy (docs/theories/potts.md).
 
 The free energy (12) is written from symbols,
 

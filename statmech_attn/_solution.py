@@ -1,4 +1,4 @@
-"""The solver contract shared by every order-parameter solver (DESIGN.md).
+"""The solver contract shared by every order-parameter solver (docs/architecture.md).
 
 ``solve(problem, *, solver=..., max_steps=..., tol=..., throw=True) -> Solution``.
 

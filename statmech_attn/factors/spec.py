@@ -1,4 +1,4 @@
-"""FactorsSpec schema of ``statmech-attn factors`` (the ``[factors]`` table of DESIGN.md)."""
+"""FactorsSpec schema of ``statmech-attn factors`` (the ``[factors]`` table; keys in docs/theories/factors.md)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def _states(x: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class FactorsConfig:
-    """``[factors]``: dictionary learning of hidden states (theory/others.md §3)."""
+    """``[factors]``: dictionary learning of hidden states (docs/theories/factors.md)."""
 
     states: np.ndarray | None = c.field(None, check=_states, doc="hidden states (layers, tokens, d); states_npz")
     token_ids: np.ndarray | None = c.field(None, doc="token ids (tokens,) for frequency weighting; token_ids_npz")

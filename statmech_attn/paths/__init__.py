@@ -1,6 +1,6 @@
 """Attention paths: Bayesian learning of a deep multi-head attention network at finite α = P/N.
 
-Theory: shared/theory/attention_paths.md (Tiberi, Mignacco, Irie, Sompolinsky 2024).  The
+Theory: Tiberi, Mignacco, Irie, Sompolinsky (NeurIPS 2024); docs/theories/paths.md.  The
 numbers: path-augmented inputs and path–path kernels, the action S(U) and its saddle point
 (Newton, Adam, fixed-point solvers), predictor statistics, the GP limit, kernel–task alignment,
 head scores and pruning, α-sweeps, and the bundled hidden-Markov-chain task.

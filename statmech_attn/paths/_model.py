@@ -1,4 +1,4 @@
-"""The attention-path network's hyper-parameters (theory/attention_paths.md §1–2).
+"""The attention-path network's hyper-parameters (docs/theories/paths.md).
 
 Notation (explained once): L attention layers, H_ℓ heads in layer ℓ, σ₀² the input-projection
 prior variance, σ_ℓ² the value-weight prior variance of layer ℓ, σ_a² the readout prior variance,

@@ -1,6 +1,6 @@
 """The ``paths`` config schema (TOML tables [data], [model], [solver], [sweep]).
 
-Symbols as in theory/attention_paths.md; see DESIGN.md for the stable keys.
+Symbols as in docs/theories/paths.md; the keys are a stable surface (docs/theories/paths.md).
 """
 
 from __future__ import annotations

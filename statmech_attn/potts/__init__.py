@@ -1,6 +1,6 @@
-"""The generalised Potts model, its sampler, the pseudo-likelihood map and recovery metrics (seed 002).
+"""The generalised Potts model, its sampler, the pseudo-likelihood map and recovery metrics (Rende, Gerace, Laio, Goldt, 2024).
 
-Theory: ``theory/potts.md``.  A Potts model with factored couplings 𝒥_ij(a,b) = β J_ij U_ab
+Theory: Rende, Gerace, Laio, Goldt (2024); docs/theories/potts.md.  A Potts model with factored couplings 𝒥_ij(a,b) = β J_ij U_ab
 (:mod:`.model`), a Gibbs sampler vectorised over chains (:mod:`.sampler`), the pseudo-likelihood
 objective and the map from factored-attention parameters to couplings (:mod:`.pseudolikelihood`),
 recovery metrics (:mod:`.metrics`) and the config schema (:mod:`.config`).  The replica theory of

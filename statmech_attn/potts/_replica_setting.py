@@ -1,4 +1,4 @@
-"""The replica setting (theory/potts.md §7.1, §7.5): the teacher–student problem, its cubature, the state.
+"""The replica setting (docs/theories/potts.md): the teacher–student problem, its cubature, the state.
 
 Σ of (9) from the colour matrix (:func:`colour_covariance`), the validated setting with its range(Σ)
 basis B = Q_r Λ_r^{1/2} and the (ξ, ζ) cubature rules (:class:`ReplicaSetting`), and the

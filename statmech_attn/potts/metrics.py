@@ -1,4 +1,4 @@
-"""Recovery metrics: learned couplings and attention against the true Potts model (theory/potts.md §6).
+"""Recovery metrics: learned couplings and attention against the true Potts model (docs/theories/potts.md).
 
 Learned couplings 𝒥 (L,L,C,C) are brought to the zero-sum gauge and symmetrised,
 

@@ -1,4 +1,4 @@
-"""The generalised Potts model with factored couplings (theory/potts.md §1–§3.3).
+"""The generalised Potts model with factored couplings (docs/theories/potts.md).
 
 Notation: L sites i, j; C colours a, b; a sequence s ∈ {0..C−1}^L; interaction matrix J (L×L,
 symmetric, zero diagonal); colour matrix U (C×C, symmetric); fields h (L×C); inverse temperature β.

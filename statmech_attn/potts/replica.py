@@ -1,4 +1,4 @@
-"""Replica-symmetric theory of one row of factored attention (theory/potts.md §7).
+"""Replica-symmetric theory of one row of factored attention (docs/theories/potts.md).
 
 Teacher–student setting (§7.1): M = αN labelled contexts X^μ ∈ R^{C×N} with columns N(0, Σ), labels
 y^μ ~ softmax(X^μ w*/√N), ‖w*‖²/N = ρ, estimator ŵ = argmin Σ_μ CE(y^μ, X^μ w/√N) + (λ/2)‖w‖².

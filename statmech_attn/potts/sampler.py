@@ -1,4 +1,4 @@
-"""Gibbs (heat-bath) sampling of the Potts model, vectorised over chains (theory/potts.md §3).
+"""Gibbs (heat-bath) sampling of the Potts model, vectorised over chains (docs/theories/potts.md).
 
 One update of site i draws s_i from P(s_i = a | s_−i) = softmax_a ℓ_i(a) (2).  Every chain keeps
 the logits ℓ (L×C) of all its sites and, after s_i changes from ``old`` to ``new``, updates them in

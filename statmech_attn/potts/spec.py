@@ -1,4 +1,4 @@
-"""The Potts config schema (theory/potts.md §9): tables [potts], [sampler], [train], [replica], [validate].
+"""The Potts config schema (docs/theories/potts.md): tables [potts], [sampler], [train], [replica], [validate].
 
 One top-level schema, :class:`PottsSpec`, serves every ``statmech-attn potts`` verb; each verb
 asks for the tables it needs (``potts sample`` needs [potts], ``potts replica`` needs [replica],

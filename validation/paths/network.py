@@ -1,4 +1,4 @@
-"""The finite attention-path network of theory/attention_paths.md §1–2, written once in JAX.
+"""The finite attention-path network of docs/theories/paths.md, written once in JAX.
 
 Notation (theory §1): an example is a sequence x ∈ R^{S×N₀} (tokens as rows here; the theory
 writes its transpose), L attention layers with H_ℓ heads, fixed attention matrices given as

@@ -1,4 +1,4 @@
-"""Finite attention layers trained by masked language modelling on Potts data (theory/potts.md §4–§6).
+"""Finite attention layers trained by masked language modelling on Potts data (docs/theories/potts.md).
 
 :mod:`.layers`: the factored and vanilla self-attention layers and the MLM loss; :mod:`.train`:
 optax training with early stopping and the test metrics of §6.

@@ -1,4 +1,4 @@
-"""Factored and vanilla self-attention layers and the masked-language-model loss (theory/potts.md §4).
+"""Factored and vanilla self-attention layers and the masked-language-model loss (docs/theories/potts.md).
 
 Input: sequences ``s`` (B, L) int in [0, C) and a mask (B, L) bool (True = masked).  Output: logits
 (B, L, C); only masked positions enter the loss.

@@ -1,4 +1,4 @@
-"""Finite-size teacher–student ERM for the replica theory of one attention row (theory/potts.md §7.1, §7.9).
+"""Finite-size teacher–student ERM for the replica theory of one attention row (docs/theories/potts.md).
 
 At size N and sample ratio α: M = round(αN) contexts X^μ ∈ R^{C×N} — columns N(0, Σ) (``mode =
 "gauss"``) or x_j = U e_{s_j} with s_j uniform on {0..C−1} (``mode = "discrete"``) — a teacher row

@@ -1,6 +1,6 @@
 """The factored-attention layer trained by masked language modelling, read as the replica problem (§7.1).
 
-The map of theory/potts.md §7.1: the masked site is site 0 of L = N + 1 sites; the teacher row is
+The map of docs/theories/potts.md: the masked site is site 0 of L = N + 1 sites; the teacher row is
 the interaction of a *star* Potts model, J_0j = J_j0 = w*_j/(β√N) (j = 1..N, all other J = 0,
 ‖w*‖² = ρN), colour matrix U, no fields, so the Potts conditional (2) of site 0 is
 softmax(X w*/√N) with X = U[:, s_1..s_N] — the teacher of §7.1.  The student is the factored layer

@@ -1,4 +1,4 @@
-"""Masked-language-model training of the factored and vanilla attention layers (theory/potts.md §4.3).
+"""Masked-language-model training of the factored and vanilla attention layers (docs/theories/potts.md).
 
 Adam (or SGD) from optax on the objective (6), mini-batches within an epoch run in one jitted
 ``lax.scan``; the held-out split gives the validation loss (mask ``"all"``, no penalty) for early
