@@ -48,7 +48,7 @@ def _pieces(theory: Theory, along: int) -> tuple:
 
         def cond(st: tuple) -> jax.Array:
             k, y, r = st
-            return (k < 25) & (r > tol) & jnp.isfinite(r)
+            return (k == 0) | ((k < 25) & (r > tol) & jnp.isfinite(r))
 
         def body(st: tuple) -> tuple:
             k, y, _ = st

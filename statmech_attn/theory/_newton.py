@@ -1,10 +1,10 @@
 """The solver loops, written once for any residual G(x; c) (traced inside ``jax.jit``).
 
 - Newton: J = ∂G/∂x by forward mode, step d = −J⁻¹G (LU solve), backtracking on the merit
-  ‖G‖²: t = 1, 1/2, ..., 2⁻¹⁰ until the trial point is admissible (inside the order parameters'
-  bounds, G finite) and ‖G(x + t d)‖² ≤ (1 − 2·10⁻⁴ t)‖G(x)‖².  Where no t passes, one damped
-  fixed-point step x ← (1 − δ)x + δF(x) is taken instead (when a fixed-point form exists and its
-  point is admissible), else the shortest trial step.
+  ‖G‖²: t = 1, 1/2, ..., 1/16 until the trial point is admissible (inside the order parameters'
+  bounds, G finite) and ‖G(x + t d)‖² ≤ (1 − 2·10⁻⁴ t)‖G(x)‖²; where none passes, one damped
+  fixed-point step x ← (1 − δ)x + δF(x) (when a fixed-point form exists and its point is
+  admissible), else t = 1/32, ..., 2⁻¹⁰, else the shortest step.
 - fixed point: x ← (1 − δ)x + δF(x) with the residual G evaluated at every iterate.
 Both stop when max|G| ≤ tol, at ``max_steps``, or on a non-finite residual.  G appears once in the
 trial loop, so the compiled program holds few copies of the (possibly large) residual.
@@ -20,6 +20,7 @@ import jax.numpy as jnp
 __all__ = ["solve_loop", "admissible"]
 
 _HALVINGS = 10
+_FP_AFTER = 5  # trial index of the fixed-point point (after t = 1, ..., 1/16)
 
 
 def admissible(x: jax.Array, lower: jax.Array, upper: jax.Array) -> jax.Array:
@@ -40,7 +41,12 @@ def _merit(g: jax.Array) -> jax.Array:
 def solve_loop(G: Callable, FP: Callable | None, x0: jax.Array, c: jax.Array, lower: jax.Array, upper: jax.Array,
                tol: jax.Array, max_steps: jax.Array, damping: jax.Array, method: str) -> tuple:
     """Iterate from ``x0``; returns (x, G(x), max|G(x)|, iterations, fixed-point steps taken)."""
-    last = _HALVINGS + 1 if FP is not None else _HALVINGS  # trial index of the fixed-point step
+    # trial schedule of one Newton iteration: t = 1, 1/2, ..., 1/16, then (with a fixed-point form)
+    # the damped fixed-point point, accepted when admissible (as the replica iteration is), then
+    # t = 1/32, ..., 2^-10 (shorter Newton steps are a last resort: they can creep into a local
+    # minimum of ‖G‖² where J is singular)
+    fp_at = _FP_AFTER if FP is not None else -1
+    last = _HALVINGS + (1 if FP is not None else 0)
 
     def fp_point(x: jax.Array) -> jax.Array:
         return (1 - damping) * x + damping * FP(x, c)
@@ -51,16 +57,18 @@ def solve_loop(G: Callable, FP: Callable | None, x0: jax.Array, c: jax.Array, lo
         d = jnp.where(jnp.isfinite(d), d, 0.0)
         m0 = _merit(g)
 
+        def step_size(i: jax.Array) -> jax.Array:
+            j = jnp.where((fp_at >= 0) & (i > fp_at), i - 1, i)
+            return 2.0 ** (-jnp.minimum(j, _HALVINGS).astype(x.dtype))
+
         def trial(i: jax.Array) -> jax.Array:
-            t = 2.0 ** (-jnp.minimum(i, _HALVINGS).astype(x.dtype))
             if FP is None:
-                return x + t * d
-            return jax.lax.cond(i == last, lambda: fp_point(x), lambda: x + t * d)
+                return x + step_size(i) * d
+            return jax.lax.cond(i == fp_at, lambda: fp_point(x), lambda: x + step_size(i) * d)
 
         def accepted(i: jax.Array, xt: jax.Array, gt: jax.Array) -> jax.Array:
-            t = 2.0 ** (-jnp.minimum(i, _HALVINGS).astype(x.dtype))
             ok = admissible(xt, lower, upper) & jnp.isfinite(_merit(gt))
-            return ok & ((i == last) | (_merit(gt) <= (1 - 2e-4 * t) * m0))
+            return ok & ((i == fp_at) | (i == last) | (_merit(gt) <= (1 - 2e-4 * step_size(i)) * m0))
 
         def cond(ls: tuple) -> jax.Array:
             i, xt, gt, done = ls
@@ -73,7 +81,7 @@ def solve_loop(G: Callable, FP: Callable | None, x0: jax.Array, c: jax.Array, lo
             return i + 1, xt, gt, accepted(i, xt, gt)
 
         i, xt, gt, done = jax.lax.while_loop(cond, body, (0, x, g, jnp.asarray(False)))
-        return xt, gt, (i - 1 == last) & (FP is not None)
+        return xt, gt, (i - 1 == fp_at)
 
     def cond(state: tuple) -> jax.Array:
         k, x, g, r, nfp = state

@@ -64,7 +64,8 @@ def stability_changes(points: Sequence[Mapping[str, Any]], over: str) -> list[di
     out = []
     prev = None
     for i, p in enumerate(points):
-        if not p.get("converged") or "hessian_eigenvalues" not in p:
+        solved = p.get("converged") or p.get("result") == "not_a_minimum"  # stationary, wrong kind
+        if not solved or "hessian_eigenvalues" not in p:
             continue
         nh, nj = _negatives(p["hessian_eigenvalues"]), _negatives(p["jacobian_eigenvalues"])
         if prev is not None and (nh, nj) != prev[1:]:
