@@ -43,8 +43,8 @@ def _compare(theory, U, alphas, n, rho=1.0, lam=0.1):
 def test_potts_row_equals_potts_replica_two_colours(tmp_path):
     """C = 2 (rank-one Σ, §7.8): the same discrete equations, so the same numbers to 1e-10."""
     U = [[1.0, -1.0], [-1.0, 1.0]]
-    th = runpy.run_path(str(EXAMPLE))["make_theory"](_config(tmp_path, U, 20))
-    assert _compare(th, U, np.geomspace(0.1, 10, 12), 20) < 1e-10
+    th = runpy.run_path(str(EXAMPLE))["make_theory"](_config(tmp_path, U, 16))
+    assert _compare(th, U, np.geomspace(0.1, 10, 8), 16) < 1e-10
 
 
 @pytest.mark.slow
