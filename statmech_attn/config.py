@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import re
 import tomllib
 import types
 import typing
@@ -50,6 +52,13 @@ __all__ = [
     "square_matrix",
     "symmetric_matrix",
     "load_npz_arrays",
+    "numeric_array",
+    "regular_file",
+    "memory_limit",
+    "check_memory",
+    "check_resources",
+    "nbytes",
+    "MEMORY_ENV",
 ]
 
 
@@ -155,26 +164,66 @@ def symmetric_matrix(a: np.ndarray) -> np.ndarray:
 # reading
 
 
-def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file; an unreadable or malformed file is an ``InputError`` on ``config``."""
+#: a config larger than this is refused before it is read (a TOML file of a few MiB is already huge)
+MAX_CONFIG_BYTES = 16 * 1024**2
+
+
+def regular_file(path: str | Path, param: str, *, max_bytes: int | None = None) -> Path:
+    """``path`` if it names a regular file (after symlinks) of at most ``max_bytes``; else ``InputError``.
+
+    A FIFO would block the read forever and ``/dev/zero`` never ends: both are refused from ``stat``,
+    before anything is opened.
+    """
+    import stat as _stat
+
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        st = os.stat(p)
     except FileNotFoundError:
-        raise InputError("config", str(p), "file not found") from None
+        raise InputError(param, str(p), "file not found") from None
+    except OSError as e:
+        raise InputError(param, str(p), f"cannot be read ({e.strerror or e.__class__.__name__})") from None
+    if _stat.S_ISDIR(st.st_mode):
+        raise InputError(param, str(p), "is a directory; must be a regular file")
+    if not _stat.S_ISREG(st.st_mode):
+        raise InputError(param, str(p), "is not a regular file (a FIFO, socket or device); must be a regular file")
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise InputError(param, str(p), f"is {st.st_size} bytes; at most {max_bytes} bytes are read")
+    return p
+
+
+def load_toml(path: str | Path, param: str = "config") -> dict[str, Any]:
+    """Read a TOML file; a missing, irregular, oversized, unreadable or malformed file is an
+    ``InputError`` on ``param``."""
+    p = regular_file(path, param, max_bytes=MAX_CONFIG_BYTES)
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise InputError(param, str(p), f"is larger than {MAX_CONFIG_BYTES} bytes")
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise InputError("config", str(p), f"cannot be read ({e.__class__.__name__})") from None
+        raise InputError(param, str(p), f"cannot be read ({e.__class__.__name__})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise InputError("config", str(p), f"is not valid TOML ({e})") from None
+        raise InputError(param, str(p), f"is not valid TOML ({e})") from None
 
 
-def _parse_override_value(text: str) -> Any:
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _parse_override_value(text: str, item: str) -> Any:
+    """Exactly one TOML value (a bare word is a string); anything that would parse as more is refused."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        doc = tomllib.loads(f"v = {text}")
     except tomllib.TOMLDecodeError:
-        return text  # a bare word is a string
+        if re.fullmatch(r"[^\n\r=\"'\[\]{}#]+", text):
+            return text  # a bare word is a string
+        raise InputError("--set", item, "the value must be one TOML value (quote strings: key=\"text\")") from None
+    if set(doc) != {"v"}:
+        raise InputError("--set", item, "the value must be exactly one TOML value for one key")
+    return doc["v"]
 
 
 def apply_overrides(raw: Mapping[str, Any], sets: Sequence[str]) -> dict[str, Any]:
@@ -184,16 +233,18 @@ def apply_overrides(raw: Mapping[str, Any], sets: Sequence[str]) -> dict[str, An
         if "=" not in item:
             raise InputError("--set", item, "must have the form key.sub=value")
         key, text = item.split("=", 1)
-        parts = [k.strip() for k in key.strip().split(".") if k.strip()]
-        if not parts:
+        parts = [k.strip() for k in key.strip().split(".")]
+        if not key.strip():
             raise InputError("--set", item, "must name a key before '='")
+        if not all(_BARE_KEY.fullmatch(k) for k in parts):
+            raise InputError("--set", item, "the key must be dotted names of letters, digits, '_' or '-' (table.key)")
         node = out
         for k in parts[:-1]:
             nxt = node.setdefault(k, {})
             if not isinstance(nxt, dict):
                 raise InputError("--set", item, f"'{k}' is not a table")
             node = nxt
-        node[parts[-1]] = _parse_override_value(text.strip())
+        node[parts[-1]] = _parse_override_value(text.strip(), item)
     return out
 
 
@@ -206,19 +257,80 @@ def _deepcopy(d: Any) -> Any:
 
 
 def load_npz_arrays(path: str | Path, param: str) -> dict[str, np.ndarray]:
-    """Load every array of an NPZ file (no pickles); errors name ``param``."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(param, str(p), "file not found")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            return {k: np.asarray(z[k]) for k in z.files}
-    except Exception as e:  # noqa: BLE001 - any reader failure is the user's file
-        raise InputError(param, str(p), f"is not a readable NPZ file ({e.__class__.__name__})") from None
+    """Load every array of an NPZ file; errors name ``param``.
+
+    Each member's ``.npy`` header (shape, dtype) is read and checked before anything is
+    decompressed: Python objects (pickles) are refused naming the array, and arrays larger than the
+    memory limit (:func:`memory_limit`) are refused from the size their header declares.
+    """
+    from .io import read_npz
+
+    return read_npz(path, param)
+
+
+# resources (memory limit, estimates): statmech_attn/_resources.py, re-exported here
+from ._resources import (INT64_MAX, MEMORY_ENV, _human, check_memory, check_resources, memory_limit,  # noqa: E402
+                         nbytes, parse_bytes)
 
 
 # --------------------------------------------------------------------------------------------
 # building
+
+
+def _leaf_kind(value: Any) -> str | None:
+    """The first offending leaf kind of nested lists: 'bool', 'complex', 'text', or None."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, (bool, np.bool_)):
+            return "bool"
+        elif isinstance(v, (complex, np.complexfloating)):
+            return "complex"
+        elif not isinstance(v, (int, float, np.integer, np.floating)):
+            return "text" if isinstance(v, str) else type(v).__name__
+    return None
+
+
+def numeric_array(value: Any, name: str, *, integer: bool = False) -> np.ndarray:
+    """A real array (float64, or int64 with ``integer=True``) with finite entries, or ``InputError``.
+
+    Booleans are not numbers, complex numbers are refused (never silently cut to their real part),
+    and neither are text or Python objects.
+    """
+    what = "integers" if integer else "real numbers"
+    if isinstance(value, np.ndarray) or hasattr(value, "__array__") and not isinstance(value, (list, tuple)):
+        arr = np.asarray(value)
+        kind = arr.dtype.kind
+        if kind == "b":
+            raise InputError(name, f"boolean array of shape {arr.shape}", f"must hold {what}, not true/false")
+        if kind == "c":
+            raise InputError(name, f"complex array of shape {arr.shape}", f"must hold {what} (complex refused)")
+        if kind not in "iuf":
+            raise InputError(name, f"{arr.dtype} array", f"must hold {what}")
+    else:
+        bad = _leaf_kind(value)
+        if bad is not None:
+            raise InputError(name, value, f"must hold {what} (found {'true/false' if bad == 'bool' else bad})")
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (ValueError, TypeError, OverflowError):
+            raise InputError(name, value, "must be a numeric array (nested lists of equal length)") from None
+    if integer:
+        if arr.dtype.kind == "f":
+            if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+                raise InputError(name, "non-integer entries", "every entry must be an integer")
+            if arr.size and np.max(np.abs(arr)) >= 2.0**63:
+                raise InputError(name, "entries beyond int64", "every entry must be an integer in the int64 range")
+        elif arr.dtype.kind == "u" and arr.size and int(arr.max()) > INT64_MAX:
+            raise InputError(name, "entries beyond int64", "every entry must be an integer in the int64 range")
+        return arr.astype(np.int64)
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise InputError(name, "NaN/inf", "every entry must be finite")
+    return arr
+
 
 
 def _is_dataclass_type(tp: Any) -> bool:
@@ -258,14 +370,18 @@ def _coerce(tp: Any, value: Any, name: str, base_dir: Path) -> Any:
             raise InputError(name, value, "must be true or false")
         return value
     if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise InputError(name, value, "must be an integer")
+                value = int(value)
+            else:
+                raise InputError(name, value, "must be an integer")
+        value = int(value)
+        if not -INT64_MAX - 1 <= value <= INT64_MAX:
+            raise InputError(name, value, "must be an integer in the int64 range (|n| < 2**63)")
         return value
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(name, value, "must be a number")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise InputError(name, value, "must be a real number" + (" (not true/false)" if isinstance(value, bool) else ""))
         value = float(value)
         if not math.isfinite(value):
             raise InputError(name, value, "must be finite")
@@ -282,13 +398,7 @@ def _coerce(tp: Any, value: Any, name: str, base_dir: Path) -> Any:
         return tuple(_coerce(elem, v, f"{name}[{i}]", base_dir) if elem is not Any else v
                      for i, v in enumerate(value))
     if tp is np.ndarray:
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (ValueError, TypeError):
-            raise InputError(name, value, "must be a numeric matrix (nested lists of equal length)") from None
-        if not np.all(np.isfinite(arr)):
-            raise InputError(name, "NaN/inf", "every entry must be finite")
-        return arr
+        return numeric_array(value, name)
     if tp is Any:
         return value
     raise TypeError(f"config field {name}: unsupported type {tp!r}")  # a schema bug, not user input

@@ -11,8 +11,23 @@ from typing import Any
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    """The value in at most 80 characters on one line (an array as its shape and dtype, never numpy's
+    multi-line repr)."""
+    shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    if shape is not None and dtype is not None and not isinstance(value, (int, float, complex, bool, str)):
+        text = f"array of shape {tuple(shape)} ({dtype})" if len(shape) else repr(value.item() if hasattr(value, "item") else value)
+    else:
+        try:
+            text = repr(value)
+        except Exception:  # noqa: BLE001 - a value whose repr fails is still named
+            text = f"<{type(value).__name__}>"
+    text = one_line(text)
+    return text if len(text) <= 80 else text[:32] + "..." + text[-45:]  # both ends: a path's tail names the file
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace (newlines included) folded into one space."""
+    return " ".join(str(text).split())
 
 
 class InputError(ValueError):

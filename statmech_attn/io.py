@@ -40,6 +40,10 @@ __all__ = [
     "write_run",
     "read_result",
     "read_arrays",
+    "read_npz",
+    "npz_headers",
+    "check_arrays",
+    "RunDirLock",
     "environment",
     "save_figure",
 ]
@@ -100,13 +104,29 @@ def to_jsonable(obj: Any, *, nonfinite: str = "error", _path: str = "result") ->
     raise TypeError(f"cannot write {type(obj).__name__} at {_path} to JSON")
 
 
+def _umask() -> int:
+    """The process's umask (read without changing it where /proc says it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    m = os.umask(0o022)
+    os.umask(m)
+    return m
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    """Write ``data`` to ``path`` atomically (temporary file + ``os.replace``), with the permissions
+    any new file of the user gets (``0666 & ~umask``), not ``mkstemp``'s private 0600."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o666 & ~_umask())
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -131,12 +151,37 @@ def atomic_write_json(path: str | Path, obj: Any, *, nonfinite: str = "error") -
     return atomic_write_text(path, text + "\n")
 
 
+def check_arrays(arrays: Mapping[str, Any], *, where: str = "arrays.npz") -> dict[str, np.ndarray]:
+    """The arrays as numpy arrays; a non-finite entry or a Python-object array raises
+    :class:`NonFiniteError` / ``TypeError`` naming the array."""
+    clean = {}
+    for k, v in arrays.items():
+        a = np.asarray(v)
+        if a.dtype.hasobject:
+            raise TypeError(f"array '{k}' of {where} holds Python objects; only numeric arrays are written")
+        if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+            raise NonFiniteError(f"non-finite entries in array '{k}' of {where}")
+        clean[k] = a
+    return clean
+
+
 def atomic_save_npz(path: str | Path, arrays: Mapping[str, Any], *, compressed: bool = True) -> Path:
-    """Save arrays to an NPZ file atomically."""
+    """Save arrays to an NPZ file atomically; refuses NaN/inf (:class:`NonFiniteError` naming the array)."""
     buf = _io.BytesIO()
-    clean = {k: np.asarray(v) for k, v in arrays.items()}
+    clean = check_arrays(arrays, where=Path(path).name)
     (np.savez_compressed if compressed else np.savez)(buf, **clean)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+LOCK_FILE = ".statmech_attn.lock"
+
+
+def _out_error(p: Path, e: OSError) -> InputError:
+    return InputError("--out", str(p), f"cannot be used as a run directory ({e.strerror or e.__class__.__name__})")
+
+
+def _run_dir_entries(p: Path) -> list[Path]:
+    return [c for c in p.iterdir() if c.name != LOCK_FILE]
 
 
 def prepare_run_dir(path: str | Path, *, force: bool = False, resume: bool = False) -> Path:
@@ -144,25 +189,102 @@ def prepare_run_dir(path: str | Path, *, force: bool = False, resume: bool = Fal
 
     A non-empty directory is refused unless ``force`` (start over: its contents are removed, only
     if it looks like a run directory) or ``resume`` (kept as it is; the verb computes what is
-    missing).
+    missing).  A path the operating system refuses (a name too long, a parent that is a file, a
+    dangling symlink, a folder under ``/proc``) is an ``InputError`` on ``--out``.
     """
     p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise InputError("--out", str(p), "exists and is not a directory")
-    if p.is_dir() and any(p.iterdir()):
-        if resume:
-            return p
-        if not force:
-            raise InputError("--out", str(p), "is not empty; pass --force to start over or --resume to continue")
-        if not any((p / m).exists() for m in RUN_MARKERS):
-            raise InputError("--out", str(p), "is not empty and is not a statmech_attn run directory; refusing to clear it")
-        for child in p.iterdir():
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
-    p.mkdir(parents=True, exist_ok=True)
+    try:
+        if p.is_symlink() and not p.exists():
+            raise InputError("--out", str(p), "is a dangling symbolic link; give a folder that exists or can be created")
+        if p.exists() and not p.is_dir():
+            raise InputError("--out", str(p), "exists and is not a directory")
+        if p.is_dir() and _run_dir_entries(p):
+            if resume:
+                return p
+            if not force:
+                raise InputError("--out", str(p), "is not empty; pass --force to start over or --resume to continue")
+            if not any((p / m).exists() for m in RUN_MARKERS):
+                raise InputError("--out", str(p), "is not empty and is not a statmech_attn run directory; refusing to clear it")
+            for child in _run_dir_entries(p):
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        p.mkdir(parents=True, exist_ok=True)
+        if not os.access(p, os.W_OK | os.X_OK):
+            raise InputError("--out", str(p), "is not writable")
+    except OSError as e:
+        raise _out_error(p, e) from None
     return p
+
+
+class RunDirLock:
+    """An exclusive lock on a run directory, held for the whole run (``flock`` on ``DIR/.statmech_attn.lock``).
+
+    A second run on the same directory is refused (``InputError`` on ``--out`` naming the lock);
+    a lock left by a killed process is free again (the kernel drops it with the process).  The
+    directory is created if absent; :meth:`release` removes the lock file and, when ``cleanup``,
+    a directory this run created (or the files this run wrote into a directory that was empty).
+    """
+
+    def __init__(self, path: str | Path):
+        import fcntl
+
+        self.path = Path(path)
+        try:
+            self.created = not self.path.exists() and not self.path.is_symlink()
+            if self.path.is_symlink() and not self.path.exists():
+                raise InputError("--out", str(self.path), "is a dangling symbolic link; give a folder that exists or can be created")
+            if self.path.exists() and not self.path.is_dir():
+                raise InputError("--out", str(self.path), "exists and is not a directory")
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.lock_path = self.path / LOCK_FILE
+            while True:
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    try:
+                        holder = self.lock_path.read_text(encoding="utf-8", errors="replace").strip()[:40]
+                    except OSError:
+                        holder = ""
+                    raise InputError("--out", str(self.path), f"is in use by another run (lock {self.lock_path} held"
+                                     + (f" by process {holder}" if holder.isdigit() else "") + "); wait for it or use another --out") from None
+                try:  # the holder before us may have removed the file between our open and our lock
+                    same = os.fstat(fd).st_ino == os.stat(self.lock_path).st_ino
+                except FileNotFoundError:
+                    same = False
+                if same:
+                    break
+                os.close(fd)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            self.fd = fd
+            self.was_empty = not _run_dir_entries(self.path)
+        except OSError as e:
+            raise _out_error(self.path, e) from None
+
+    def release(self, *, cleanup: bool = False) -> None:
+        """Unlock; with ``cleanup`` remove what this run left (a directory it created, or the contents of
+        a directory that was empty when the run began)."""
+        fd, self.fd = getattr(self, "fd", None), None
+        if fd is None:
+            return
+        try:
+            if cleanup and self.was_empty:
+                if self.created:
+                    shutil.rmtree(self.path, ignore_errors=True)
+                else:
+                    for child in _run_dir_entries(self.path):
+                        if child.is_dir() and not child.is_symlink():
+                            shutil.rmtree(child, ignore_errors=True)
+                        else:
+                            child.unlink(missing_ok=True)
+            if self.path.exists():
+                self.lock_path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
 
 def environment() -> dict[str, Any]:
@@ -177,7 +299,7 @@ def environment() -> dict[str, Any]:
 
 def result_record(theory: str, verb: str, seed: int | None, config: Mapping[str, Any] | None,
                   result: Mapping[str, Any], *, nonfinite: str = "error") -> dict[str, Any]:
-    """The ``result.json`` record of DESIGN.md (plain JSON values)."""
+    """The ``result.json`` record (docs/getting-started.md) (plain JSON values)."""
     return {
         "statmech_attn_version": __version__,
         "theory": theory,
@@ -205,6 +327,9 @@ def write_run(out: str | Path, *, theory: str, verb: str, seed: int | None, conf
     p = Path(out)
     p.mkdir(parents=True, exist_ok=True)
     record = result_record(theory, verb, seed, {}, result, nonfinite=nonfinite)  # validate before writing
+    if arrays:  # arrays are checked like result.json: NaN/inf refused (a failed run drops those arrays)
+        arrays = {k: v for k, v in arrays.items() if nonfinite != "null" or _finite(v)}
+        arrays = check_arrays(arrays)
     if config is not None:
         cfg_arrays: dict[str, dict[str, np.ndarray]] = {}
         cfg_dict = to_toml_dict(config, arrays=cfg_arrays) if dataclasses.is_dataclass(config) else dict(config)
@@ -216,6 +341,11 @@ def write_run(out: str | Path, *, theory: str, verb: str, seed: int | None, conf
         atomic_save_npz(p / "arrays.npz", arrays)
     atomic_write_json(p / "result.json", record, nonfinite=nonfinite)
     return p
+
+
+def _finite(v: Any) -> bool:
+    a = np.asarray(v)
+    return a.dtype.kind not in "fc" or bool(np.all(np.isfinite(a)))
 
 
 def _toml_clean(d: Any) -> Any:
@@ -242,12 +372,83 @@ def read_result(run_dir: str | Path) -> dict[str, Any]:
 
 
 def read_arrays(run_dir: str | Path) -> dict[str, np.ndarray]:
-    """Read ``arrays.npz`` of a run directory (empty dict if none)."""
+    """Read ``arrays.npz`` of a run directory (empty dict if none), checked as :func:`read_npz`."""
     p = Path(run_dir) / "arrays.npz"
     if not p.is_file():
         return {}
-    with np.load(p, allow_pickle=False) as z:
-        return {k: np.asarray(z[k]) for k in z.files}
+    return read_npz(p, "run_dir")
+
+
+_NPY_KINDS = "biufcUS"  # numbers and fixed-width text (labels); never objects
+
+
+def npz_headers(path: str | Path, param: str) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """``{array name: (shape, dtype)}`` of an NPZ file, from each member's ``.npy`` header, decompressing
+    nothing beyond the headers.
+
+    Refused (``InputError`` naming ``param`` and the array): a file that is not a regular file or
+    not a zip archive, a member that is not an ``.npy`` array, Python objects (pickles), text or
+    structured dtypes, a member shorter than its header declares, arrays declaring more than
+    :func:`statmech_attn.config.memory_limit` bytes in all.
+    """
+    import zipfile
+
+    from numpy.lib import format as npf
+
+    from ._resources import _human, memory_limit
+    from .config import regular_file
+
+    p = regular_file(path, param)
+    out: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    limit = memory_limit()
+    total = 0
+    try:
+        with zipfile.ZipFile(p) as zf:
+            for info in zf.infolist():
+                if info.is_dir():
+                    continue
+                if not info.filename.endswith(".npy"):
+                    raise InputError(param, str(p), f"member '{info.filename}' is not an .npy array")
+                name = info.filename[:-4]
+                with zf.open(info) as f:
+                    version = npf.read_magic(f)
+                    if version == (1, 0):
+                        shape, fortran, dtype = npf.read_array_header_1_0(f, max_header_size=10000)
+                    elif version in ((2, 0), (3, 0)):
+                        shape, fortran, dtype = npf._read_array_header(f, version, max_header_size=10000)
+                    else:
+                        raise InputError(param, str(p), f"array '{name}' has an unknown .npy version {version}")
+                    header_len = f.tell()
+                if dtype.hasobject:
+                    raise InputError(param, str(p), f"array '{name}' holds Python objects (dtype {dtype}); "
+                                     "only numeric arrays are read (pickles are never loaded)")
+                if dtype.kind not in _NPY_KINDS or dtype.fields is not None:
+                    raise InputError(param, str(p), f"array '{name}' has dtype {dtype}; only numeric (or text) arrays are read")
+                size = float(dtype.itemsize)
+                for n in shape:
+                    size *= n
+                total += size
+                if total > limit:
+                    raise InputError(param, str(p), f"array '{name}' of shape {tuple(shape)} declares {_human(size)}, "
+                                     f"above the memory limit of {_human(limit)} (STATMECH_ATTN_MAX_MEMORY)")
+                if info.file_size < header_len + size:
+                    raise InputError(param, str(p), f"array '{name}' is truncated (its header declares shape {tuple(shape)})")
+                out[name] = (tuple(shape), dtype)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, SyntaxError) as e:
+        raise InputError(param, str(p), f"is not a readable NPZ file ({e.__class__.__name__})") from None
+    return out
+
+
+def read_npz(path: str | Path, param: str) -> dict[str, np.ndarray]:
+    """Every array of an NPZ file, headers checked first (:func:`npz_headers`), never unpickling."""
+    npz_headers(path, param)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: np.asarray(z[k]) for k in z.files}
+    except Exception as e:  # noqa: BLE001 - any reader failure is the file's
+        raise InputError(param, str(path), f"is not a readable NPZ file ({e.__class__.__name__})") from None
 
 
 def save_figure(fig: Any, out_dir: str | Path, stem: str, formats: Iterable[str] = ("png", "pdf")) -> list[Path]:

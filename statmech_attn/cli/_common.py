@@ -2,21 +2,32 @@
 
 Every verb is the same few lines: ``execute("<theory> <verb>", config, ...)`` loads the config,
 builds the theory's spec, calls the theory's verb, and prints a summary / the JSON record or writes
-the run directory (:func:`statmech_attn.cli._run.run_verb`).  Exit codes: 0 done; 1 ran but did not
-converge / did not pass; 2 bad input, with one line on stderr naming the parameter.
+the run directory (:func:`statmech_attn.cli._run.run_verb`).
+
+The one error boundary (:func:`report`, used by every command through :func:`boundary` and by the
+root group for whatever escapes a command): exit 0 done; 1 ran but did not converge / did not pass;
+2 a mistake in the input (a parameter, ``--out``, a file), with exactly one line on stderr naming
+it, its value (shortened) and what is allowed; 3 an internal error: one line and the path of a file
+holding the full traceback (``--debug`` prints it instead); 130 interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as _dt
 import functools
 import json
+import os
+import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional, Sequence
 
 import typer
 
 from .._verb import summary_rows
-from ..errors import InputError
+from ..errors import InputError, one_line
 
 # ------------------------------------------------------------------------------------------
 # options shared by the verbs (one vocabulary: --out, --json, --force, --resume, --set, --scheduler)
@@ -38,28 +49,114 @@ AlphasOpt = Annotated[Optional[list[str]], typer.Option(
     "--alphas", help="α grid, comma-separated or repeated, e.g. 0.1,0.5,1,2 (replaces the config's grid).")]
 
 
+#: set by the root option ``--debug`` (or ``STATMECH_ATTN_DEBUG=1``): internal errors print their traceback
+DEBUG = False
+MAX_LINE = 400
+
+
+def _line(message: str) -> str:
+    text = one_line(message)
+    return text if len(text) <= MAX_LINE else text[:MAX_LINE - 3] + "..."
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one line on stderr and return the typer.Exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {_line(message)}", err=True)
     return typer.Exit(code)
 
 
+def _traceback_file(e: BaseException) -> Path | None:
+    """Write the full traceback of ``e`` to the user's cache folder (else the temporary folder)."""
+    text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+    text = f"statmech-attn {' '.join(sys.argv[1:])}\n{text}"
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    bases = [Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"] if xdg or "HOME" in os.environ else []
+    for folder in [b / "statmech_attn" / "errors" for b in bases] + [Path(tempfile.gettempdir())]:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f"statmech_attn-error-{stamp}-", suffix=".txt", dir=folder)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return Path(name)
+        except OSError:
+            continue
+    return None
+
+
+def report(e: BaseException) -> int:
+    """The one error boundary: print exactly one line on stderr for ``e``; return the exit code."""
+    from .. import io
+    from .._solution import SolverError
+
+    if isinstance(e, InputError):
+        fail(str(e), 2)
+        return 2
+    if isinstance(e, SolverError):
+        fail(str(e), 1)
+        return 1
+    if isinstance(e, io.NonFiniteError):
+        fail(f"the run produced a non-finite number ({e}); nothing was written", 1)
+        return 1
+    if isinstance(e, KeyboardInterrupt):
+        fail("interrupted; files already written are complete, nothing half-written", 130)
+        return 130
+    if isinstance(e, MemoryError):
+        fail("the run ran out of memory (MemoryError): its sizes are too large for this machine; "
+             "lower them (the estimate-based refusal uses STATMECH_ATTN_MAX_MEMORY)", 2)
+        return 2
+    if isinstance(e, OSError) and (e.filename is not None or e.errno is not None) and not DEBUG:
+        where = f"file {e.filename}" if e.filename is not None else "a file of the run"
+        fail(f"{where}: {e.strerror or e.__class__.__name__} (errno {e.errno})", 2)
+        return 2
+    if DEBUG or os.environ.get("STATMECH_ATTN_DEBUG", "") not in ("", "0"):
+        traceback.print_exception(type(e), e, e.__traceback__, file=sys.stderr)
+        fail(f"internal error ({type(e).__name__}); the traceback is above", 3)
+        return 3
+    path = _traceback_file(e)
+    where = f"full traceback in {path}" if path is not None else "no file could be written for its traceback"
+    fail(f"internal error ({type(e).__name__}: {_line(str(e))[:120]}); {where}; rerun with --debug to print it", 3)
+    return 3
+
+
+def control_flow() -> tuple[type[BaseException], ...]:
+    """Exceptions that are the command line's own control flow (exits, usage errors), not failures."""
+    import typer.core
+    import typer.exceptions
+
+    out: list[type[BaseException]] = [SystemExit, typer.exceptions.Exit, typer.exceptions.Abort,
+                                      typer.exceptions.TyperException]
+    mods = [getattr(typer.core, "_click", None)]
+    try:
+        import click
+
+        mods.append(click)
+    except ImportError:  # pragma: no cover - typer vendors its own click
+        pass
+    for m in filter(None, mods):
+        out += [t for t in (getattr(m.exceptions, n, None) for n in ("Exit", "ClickException", "Abort"))
+                if t is not None]
+    return tuple(out)
+
+
+@contextlib.contextmanager
+def boundary():
+    """Turn every exception of a command into one stderr line and its exit code (:func:`report`)."""
+    try:
+        yield
+    except control_flow():
+        raise
+    except BaseException as e:  # noqa: BLE001 - the boundary: every failure becomes one line
+        raise typer.Exit(report(e)) from None
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """For commands that do not go through :func:`execute`: user mistakes exit 2 with one line,
-    non-convergence exits 1."""
+    """For commands that do not go through :func:`execute`: the same boundary (:func:`report`)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .._solution import SolverError
-
-        try:
+        with boundary():
             return fn(*args, **kwargs)
-        except InputError as e:
-            raise fail(str(e), 2) from None
-        except SolverError as e:
-            raise fail(str(e), 1) from None
-        except KeyboardInterrupt:
-            raise fail("interrupted", 130) from None
 
     return wrapper
 
@@ -97,21 +194,11 @@ def print_summary(title: str, rows: Sequence[tuple[str, Any]]) -> None:
 def execute(command: str, config: Path, *, out: Path | None = None, as_json: bool = False, force: bool = False,
             resume: bool = False, sets: Sequence[str] | None = None, verb: Any = None, **options: Any) -> None:
     """Run one verb from the command line; raises typer.Exit with the exit code."""
-    from .. import io
-    from .._solution import SolverError
     from ._run import run_verb
 
-    try:
+    with boundary():
         r = run_verb(command, config, sets=sets or (), out=out, force=force, resume=resume, verb=verb,
                      **options)
-    except InputError as e:
-        raise fail(str(e), 2) from None
-    except io.NonFiniteError as e:
-        raise fail(f"the run produced a non-finite number ({e}); nothing was written", 1) from None
-    except SolverError as e:
-        raise fail(str(e), 1) from None
-    except KeyboardInterrupt:
-        raise fail("interrupted; files already written are complete, nothing half-written", 130) from None
     output = r.output
     if as_json:
         typer.echo(json.dumps(r.record, indent=2, allow_nan=False))
@@ -132,12 +219,10 @@ def plot(theory: str, run_dir: Path, style: str = "default") -> None:
     from .._style import check_style, style_context
     from ._run import plot_figures
 
-    try:
+    with boundary():
         check_style(style)
         with style_context(style):
             figures, _ = plot_figures(theory, run_dir)
             for fig, stem in figures:
                 for p in io.save_figure(fig, run_dir, stem):
                     typer.echo(f"wrote {p}")
-    except InputError as e:
-        raise fail(str(e), 2) from None

@@ -115,8 +115,36 @@ def run_verb(command: str, config: str | Path | Mapping[str, Any], *, sets: Sequ
     if resume and not v.grid:
         raise InputError("--resume", True, f"'{command}' computes no grid; --resume applies to grid verbs only")
     spec = load_spec(v.schema, config, sets)
+    from ..config import check_resources
+
+    check_resources(spec)  # refuse what cannot fit before anything is allocated or written
+    lock = None
     if out is not None:
-        io.prepare_run_dir(out, force=force, resume=resume)
+        lock = io.RunDirLock(out)  # held for the whole run: a second run on this --out is refused
+    try:
+        if out is not None:
+            io.prepare_run_dir(out, force=force, resume=resume)
+            lock.was_empty = not io._run_dir_entries(Path(out))
+        output, seed, nonfinite = _compute_and_write(v, spec, theory, verb_name, out, resume, given)
+    except KeyboardInterrupt:
+        if lock is not None:
+            lock.release()  # files already written are complete: kept for --resume
+        raise
+    except BaseException:
+        if lock is not None:
+            lock.release(cleanup=True)  # a failed fresh run leaves no partial run folder
+        raise
+    if lock is not None:
+        lock.release()
+    record = io.result_record(theory, verb_name, seed, None, output.result, nonfinite=nonfinite)
+    record["config"] = io.to_jsonable(to_toml_dict(spec), nonfinite="null")
+    return VerbRun(theory, verb_name, spec, output, record)
+
+
+def _compute_and_write(v: Verb, spec: Any, theory: str, verb_name: str, out: str | Path | None, resume: bool,
+                       given: Mapping[str, Any]) -> tuple[VerbOutput, Any, str]:
+    from .. import io
+
     kwargs = dict(given)
     if v.grid:
         kwargs.update(out=out, resume=resume)
@@ -134,9 +162,9 @@ def run_verb(command: str, config: str | Path | Mapping[str, Any], *, sets: Sequ
             matplotlib.use("Agg")
             for fig, stem in output.figures:
                 io.save_figure(fig, out, stem)
-    record = io.result_record(theory, verb_name, seed, None, output.result, nonfinite=nonfinite)
-    record["config"] = io.to_jsonable(to_toml_dict(spec), nonfinite="null")
-    return VerbRun(theory, verb_name, spec, output, record)
+    elif output.arrays and output.ok:  # the same refusal with or without --out
+        io.check_arrays(output.arrays)
+    return output, seed, nonfinite
 
 
 def run(command: str, config: str | Path | Mapping[str, Any], set: Mapping[str, Any] | Sequence[str] | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import itertools
@@ -16,7 +17,8 @@ from .. import config as _config
 from .._solution import SolverError
 from ..errors import InputError
 from ..progress import quiet
-from ._schedulers import GRID_FILE, POINTS_DIR, ComputeConfig, Scheduler, _run_dask, parse_scheduler, resolve_scheduler
+from ._schedulers import (GRID_FILE, POINTS_DIR, ComputeConfig, Scheduler, _client, _run_dask, parse_scheduler,
+                          resolve_scheduler)
 
 # --------------------------------------------------------------------------------------------
 # grids, points, tasks
@@ -291,8 +293,12 @@ def _check_identity(points_dir: Path, identity: Any, resume: bool) -> None:
                          "already holds grid points; pass --resume to continue or --force to start over")
     try:
         old = json.loads(gfile.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise InputError("--out", str(gfile), f"is not a readable grid record ({e.__class__.__name__})") from None
+    except (OSError, ValueError) as e:
+        raise InputError("--out", str(gfile), f"{POINTS_DIR}/{GRID_FILE} is not a readable grid record "
+                         f"({e.__class__.__name__}): it is damaged; start over with --force or use a new --out") from None
+    if not (isinstance(old, dict) and isinstance(old.get("hash"), str) and isinstance(old.get("config", {}), dict)):
+        raise InputError("--out", str(gfile), f"{POINTS_DIR}/{GRID_FILE} is damaged (not a grid record with 'hash' "
+                         "and 'config'); start over with --force or use a new --out")
     if old.get("hash") == _identity_hash(identity):
         return
     old_flat, new_flat = _flatten(old.get("config", {})), _flatten(identity)
@@ -304,24 +310,75 @@ def _check_identity(points_dir: Path, identity: Any, resume: bool) -> None:
                      "(start over with --force, or use a new --out)")
 
 
-def _read_point(points_dir: Path, key: str) -> PointRecord | None:
-    """A point's record from its file, or None if it is absent or was written by a failed task."""
+#: keys of a point's record that measure time: kept in ``points/_timing/<key>.json``, out of the compared
+#: content, so that a resumed grid's point files are byte-identical to an uninterrupted run's
+TIMING_DIR = "_timing"
+TIMING_KEYS = frozenset({"wall_time_s", "wall_time", "sweep_wall_time_s", "steps_per_second", "elapsed_s"})
+
+
+def _split_timing(record: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    content = {k: v for k, v in record.items() if k not in TIMING_KEYS}
+    timing = {k: v for k, v in record.items() if k in TIMING_KEYS}
+    return content, timing
+
+
+class DamagedPoint(Exception):
+    """A point file that cannot be read back (its point is recomputed)."""
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _read_point(points_dir: Path, key: str, *, warn: bool = False) -> PointRecord | None:
+    """A point's record from its file, or None if it is absent or was written by a failed task.
+
+    A damaged file (not JSON, missing fields, a bad NPZ) is None too, with one warning line on stderr
+    when ``warn``: its point is recomputed.
+    """
     jf = points_dir / f"{key}.json"
     if not jf.is_file():
         return None
     try:
-        d = json.loads(jf.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        return _parse_point(points_dir, key, jf)
+    except DamagedPoint as e:
+        if warn:
+            _warn(f"{jf} is damaged ({e}); its point is recomputed")
         return None
+
+
+def _parse_point(points_dir: Path, key: str, jf: Path) -> PointRecord:
+    try:
+        d = json.loads(jf.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise DamagedPoint(e.__class__.__name__) from None
+    if not (isinstance(d, dict) and isinstance(d.get("point"), dict) and isinstance(d.get("seed"), int)
+            and not isinstance(d.get("seed"), bool) and isinstance(d.get("ok"), bool)
+            and isinstance(d.get("record", {}), dict) and (d.get("error") is None or isinstance(d.get("error"), str))):
+        raise DamagedPoint("not a point record")
     arrays: dict[str, np.ndarray] = {}
     if d.get("has_arrays"):
         nf = points_dir / f"{key}.npz"
         if not nf.is_file():
-            return None
-        with np.load(nf, allow_pickle=False) as z:
-            arrays = {k: np.asarray(z[k]) for k in z.files}
+            raise DamagedPoint(f"{nf.name} is missing")
+        from ..io import read_npz
+
+        try:
+            arrays = read_npz(nf, "point")
+        except InputError as e:
+            raise DamagedPoint(f"{nf.name}: {e.allowed}") from None
+    timing: dict[str, Any] = {}
+    tf = points_dir / TIMING_DIR / f"{key}.json"
+    if tf.is_file():
+        try:
+            t = json.loads(tf.read_text(encoding="utf-8"))
+            timing = {k: v for k, v in t.items() if k in TIMING_KEYS} if isinstance(t, dict) else {}
+        except (OSError, ValueError):
+            timing = {}  # timing is not content: a damaged timing file costs nothing
     return PointRecord(key=key, point=d["point"], seed=int(d["seed"]), ok=bool(d["ok"]),
-                       record=d.get("record", {}), arrays=arrays, error=d.get("error"))
+                       record={**d.get("record", {}), **timing}, arrays=arrays, error=d.get("error"))
 
 
 def _write_point(points_dir: Path | None, key: str, point: Mapping[str, Any], seed: int,
@@ -336,11 +393,18 @@ def _write_point(points_dir: Path | None, key: str, point: Mapping[str, Any], se
         ok, error = False, f"non-finite value: {e}"
         rec_json = to_jsonable(record, nonfinite="null")
     arrays = {k: np.asarray(v) for k, v in row["arrays"].items()}
+    bad = [k for k, a in arrays.items() if a.dtype.kind in "fc" and not np.all(np.isfinite(a))]
+    if bad:  # nothing non-finite is written: the arrays are dropped and the point counts as failed
+        ok, error = False, error or f"non-finite value: array '{bad[0]}'"
+        arrays = {k: a for k, a in arrays.items() if k not in bad}
+    content, timing = _split_timing(rec_json)
     doc = {"point": dict(point), "seed": seed, "ok": ok, "error": error, "has_arrays": bool(arrays),
-           "record": rec_json}
+           "record": content}
     if points_dir is not None:
         if arrays:
             atomic_save_npz(points_dir / f"{key}.npz", arrays)
+        if timing:
+            atomic_write_json(points_dir / TIMING_DIR / f"{key}.json", timing, nonfinite="null")
         atomic_write_json(points_dir / f"{key}.json", doc, nonfinite="null")
         # read back: result.json is assembled from the files, so memory and disk cannot disagree
         back = _read_point(points_dir, key)
@@ -385,19 +449,12 @@ def run_grid(task_fn: Callable[..., Sequence[Any]], context: Any, grid: Grid, *,
     if out is not None:
         points_dir = Path(out) / POINTS_DIR
         _check_identity(points_dir, ident, resume)
-        points_dir.mkdir(parents=True, exist_ok=True)
-        if resume:
+        if resume and points_dir.is_dir():
             for p in grid.points():
                 k = point_key(p)
-                rec = _read_point(points_dir, k)
+                rec = _read_point(points_dir, k, warn=True)
                 if rec is not None and rec.error is None:
                     done[k] = rec
-        from ..io import atomic_write_json
-
-        atomic_write_json(points_dir / GRID_FILE, {
-            "config": ident, "hash": _identity_hash(ident),
-            "axes": {n: list(v) for n, v in grid.axes}, "along": grid.along, "chunk": grid.chunk,
-        })
 
     tasks: list[tuple[list[dict[str, Any]], int]] = []
     for chunk in grid.chunks():
@@ -408,12 +465,24 @@ def run_grid(task_fn: Callable[..., Sequence[Any]], context: Any, grid: Grid, *,
 
     n_todo = sum(len(t) for t, _ in tasks)
     finished: dict[str, PointRecord] = dict(done)
-    events = (_run_serial(task_fn, context, tasks) if sched.kind == "serial"
-              else _run_dask(task_fn, context, tasks, sched, _run_task))
-    for points, task_seed, rows in _progress(events, n_todo, description):
-        for p, row in zip(points, rows):
-            k = point_key(p)
-            finished[k] = _write_point(points_dir, k, p, task_seed, row)
+    with contextlib.ExitStack() as stack:
+        client = None
+        if sched.kind != "serial" and tasks:  # reach the scheduler before anything is written
+            client = stack.enter_context(_client(sched))
+        if points_dir is not None:
+            from ..io import atomic_write_json
+
+            points_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(points_dir / GRID_FILE, {
+                "config": ident, "hash": _identity_hash(ident),
+                "axes": {n: list(v) for n, v in grid.axes}, "along": grid.along, "chunk": grid.chunk,
+            })
+        events = (_run_serial(task_fn, context, tasks) if client is None
+                  else _run_dask(task_fn, context, tasks, sched, _run_task, client=client))
+        for points, task_seed, rows in _progress(events, n_todo, description):
+            for p, row in zip(points, rows):
+                k = point_key(p)
+                finished[k] = _write_point(points_dir, k, p, task_seed, row)
 
     ordered = tuple(finished[point_key(p)] for p in grid.points())
     return GridResult(points=ordered, tasks_run=len(tasks), computed=n_todo, scheduler=str(sched))

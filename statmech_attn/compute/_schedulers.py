@@ -21,6 +21,8 @@ POINTS_DIR = "points"
 
 # environment of a worker process: one thread for XLA's CPU backend and for BLAS/OpenMP
 _SINGLE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+# more local worker processes than this is a typo, not a plan (each loads JAX: ~300 MB)
+MAX_LOCAL_WORKERS = 256
 # how long to wait for an existing dask scheduler to answer
 CONNECT_TIMEOUT_S = 20.0
 
@@ -64,6 +66,8 @@ def parse_scheduler(text: str, *, param: str = "compute.scheduler") -> Scheduler
         n = int(m.group(1))
         if n < 1:
             raise InputError(param, text, allowed)
+        if n > MAX_LOCAL_WORKERS:
+            raise InputError(param, text, f"at most {MAX_LOCAL_WORKERS} local worker processes")
         return Scheduler("local", workers=n)
     if re.fullmatch(r"(tcp|tls)://[^\s/:]+:\d+/?", s):
         return Scheduler("address", address=s.rstrip("/"))
@@ -76,8 +80,8 @@ def _check_scheduler(v: str) -> str:
 
 
 def _check_workers(v: int) -> int:
-    if v < 0:
-        raise InputError("", v, "must be an integer >= 0 (0: one worker per core)")
+    if v < 0 or v > MAX_LOCAL_WORKERS:
+        raise InputError("", v, f"must be an integer in [0, {MAX_LOCAL_WORKERS}] (0: one worker per core)")
     return v
 
 
@@ -227,12 +231,13 @@ def _client(sched: Scheduler) -> Iterator[Any]:
 
 
 def _run_dask(task_fn: Callable[..., Any], context: Any, tasks: list[tuple[list[dict[str, Any]], int]],
-              sched: Scheduler, run_task: Callable[..., Any]) -> Iterator[tuple[list[dict[str, Any]], int, list[dict[str, Any]]]]:
+              sched: Scheduler, run_task: Callable[..., Any], *, client: Any = None
+              ) -> Iterator[tuple[list[dict[str, Any]], int, list[dict[str, Any]]]]:
     if not tasks:
         return
     from dask.distributed import as_completed
 
-    with _client(sched) as client:
+    with (_client(sched) if client is None else contextlib.nullcontext(client)) as client:
         token = uuid.uuid4().hex[:8]
         # the context travels once per worker; held by a task (not scattered) so that it is
         # recomputed if every worker holding it dies

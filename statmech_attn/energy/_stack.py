@@ -19,7 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import InputError
-from ._family import log_partition
+from .._args import real_array, real_scalar
+from ._family import _log_partition as log_partition
 
 __all__ = [
     "Weights",
@@ -37,7 +38,7 @@ __all__ = [
 
 def check_tokens(x: np.ndarray, param: str = "tokens") -> np.ndarray:
     """X as a finite float64 (n, d) matrix with n >= 1, d >= 1, or ``InputError``."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(real_array(param, x))
     if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
         raise InputError(param, f"shape {x.shape}", "must be an n×d matrix of token rows")
     if not np.all(np.isfinite(x)):
@@ -54,7 +55,8 @@ class Weights:
     w_value: np.ndarray
 
     def __post_init__(self) -> None:
-        q, k, v = (np.asarray(a, dtype=np.float64) for a in (self.w_query, self.w_key, self.w_value))
+        q, k, v = (np.asarray(real_array(n, a)) for n, a in
+                   (("w_query", self.w_query), ("w_key", self.w_key), ("w_value", self.w_value)))
         for name, a in (("w_query", q), ("w_key", k), ("w_value", v)):
             if a.ndim != 3:
                 raise InputError(name, f"shape {a.shape}", "must have shape (layers, d, d_k) / (layers, d, d)")
@@ -80,14 +82,28 @@ class Weights:
         return self.w_query.shape[1]
 
 
+def _check_sizes(**sizes: int) -> None:
+    """Sizes are integers >= 1 whose weight arrays fit the memory limit."""
+    from ..config import check_memory, nbytes
+
+    for name, v in sizes.items():
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise InputError(name, v, "must be an integer >= 1")
+    d = sizes["d"]
+    check_memory([("layers", sizes["layers"], nbytes(sizes["layers"], d, sizes.get("key_dim", d)) * 3)])
+
+
 def identity_weights(layers: int, d: int) -> Weights:
     """q = k = v = x in every layer: the pure log-sum-exp ascent step."""
+    _check_sizes(layers=layers, d=d)
     eye = np.broadcast_to(np.eye(d), (layers, d, d)).copy()
     return Weights(eye, eye.copy(), eye.copy())
 
 
 def random_weights(layers: int, d: int, seed: int, *, key_dim: int | None = None, scale: float = 1.0) -> Weights:
     """Gaussian projections with entries N(0, scale²/d), seeded."""
+    _check_sizes(layers=layers, d=d, **({} if key_dim is None else {"key_dim": key_dim}))
+    real_scalar("scale", scale, low=0.0, strict=True)
     dk = d if key_dim is None else key_dim
     rng = np.random.default_rng(seed)
     s = scale / np.sqrt(d)
@@ -98,6 +114,16 @@ def random_weights(layers: int, d: int, seed: int, *, key_dim: int | None = None
 def layer_norm(x: jax.Array, gamma: jax.Array | float = 1.0, bias: jax.Array | float = 0.0,
                eps: float = 0.0) -> jax.Array:
     """``LN(x) = γ ⊙ (x − mean(x)) / sqrt(var(x) + ε) + b`` row by row (population variance)."""
+    x = real_array("x", x)
+    real_scalar("eps", eps, low=0.0)
+    if not isinstance(gamma, (int, float)) or isinstance(gamma, bool):
+        gamma = real_array("gamma", gamma)
+    else:
+        real_scalar("gamma", gamma)
+    if not isinstance(bias, (int, float)) or isinstance(bias, bool):
+        bias = real_array("bias", bias)
+    else:
+        real_scalar("bias", bias)
     mu = jnp.mean(x, axis=-1, keepdims=True)
     var = jnp.mean((x - mu) ** 2, axis=-1, keepdims=True)
     return gamma * (x - mu) / jnp.sqrt(var + eps) + bias
@@ -106,6 +132,15 @@ def layer_norm(x: jax.Array, gamma: jax.Array | float = 1.0, bias: jax.Array | f
 def attention_update(x: jax.Array, beta: float, eta: float, w_query: jax.Array, w_key: jax.Array,
                      w_value: jax.Array) -> jax.Array:
     """``X' = X + η softmax(β (X W_Q)(X W_K)ᵀ) X W_V`` (rows are tokens, softmax over keys)."""
+    x = real_array("x", x, ndim=2)
+    beta = real_scalar("beta", beta, low=0.0, strict=True)
+    eta = real_scalar("eta", eta, low=0.0)
+    w_query, w_key, w_value = (real_array(n, w, ndim=2) for n, w in
+                               (("w_query", w_query), ("w_key", w_key), ("w_value", w_value)))
+    d = x.shape[1]
+    if w_query.shape[0] != d or w_key.shape != w_query.shape or w_value.shape[0] != d:
+        raise InputError("w_key", f"shapes {tuple(w_query.shape)}, {tuple(w_key.shape)}, {tuple(w_value.shape)}",
+                         f"need W_Q, W_K (d, d_k) and W_V (d, d_v) with d = {d} (x's columns)")
     p = jax.nn.softmax(beta * (x @ w_query) @ (x @ w_key).T, axis=-1)
     return x + eta * p @ (x @ w_value)
 
@@ -205,10 +240,11 @@ def stack_diagnostic(tokens: np.ndarray, weights: Weights, *, beta: float = 1.0,
     x0 = check_tokens(tokens)
     if x0.shape[1] != weights.dim:
         raise InputError("tokens", f"shape {x0.shape}", f"must have d = {weights.dim} columns (the weights' d)")
-    if not (np.isfinite(beta) and beta > 0):
-        raise InputError("beta", beta, "must be a finite number > 0")
-    if not (np.isfinite(eta) and eta >= 0):
-        raise InputError("eta", eta, "must be a finite number >= 0")
+    beta = real_scalar("beta", beta, low=0.0, strict=True)
+    eta = real_scalar("eta", eta, low=0.0)
+    real_scalar("tol", tol, low=0.0)
+    if not isinstance(weights, Weights):
+        raise InputError("weights", type(weights).__name__, "must be a Weights (identity_weights, random_weights or Weights(...))")
     d = weights.dim
     identity = bool(weights.w_query.shape[2] == d and all(np.array_equal(w, np.broadcast_to(np.eye(d), w.shape))
                                                         for w in (weights.w_query, weights.w_key, weights.w_value)))

@@ -1,4 +1,4 @@
-"""EnergySpec schema of ``statmech-attn energy`` (the ``[energy]`` table of DESIGN.md)."""
+"""EnergySpec schema of ``statmech-attn energy`` (the ``[energy]`` table; keys in docs/theories/energy.md)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _tokens(x: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class EnergyConfig:
-    """``[energy]``: a stack of self-attention layers acting on tokens X (theory/others.md §1)."""
+    """``[energy]``: a stack of self-attention layers acting on tokens X (docs/theories/energy.md)."""
 
     tokens: np.ndarray = c.field(default_factory=lambda: np.array([[1.0, 0.0], [-1.0, 0.0]]), check=_tokens,
                                  doc="X (n×d), rows are tokens")
@@ -52,6 +52,34 @@ class EnergyConfig:
                 raise InputError("w_query", f"shape {w.w_query.shape}", f"must have d = {self.tokens.shape[1]} (tokens' d)")
         elif given:
             raise InputError(given[0], "array", f"is only used with weights = 'given' (weights = {self.weights!r})")
+        self._check_degenerate()
+
+    def _check_degenerate(self) -> None:
+        """Refuse inputs whose diagnostics are 0/0: a zero token (expansion |x'|/|x|), and under layer
+        norm a token with zero variance across its d entries (LN divides by its standard deviation)."""
+        x = self.tokens - self.tokens.mean(axis=0, keepdims=True) if self.center_tokens else self.tokens
+        norms = np.linalg.norm(x, axis=1)
+        scale = max(float(np.max(np.abs(self.tokens))), np.finfo(float).tiny)
+        zero = np.flatnonzero(norms <= 1e-12 * scale) if np.any(norms > 0) else np.arange(x.shape[0])
+        if zero.size:
+            what = "after centring (center_tokens = true) " if self.center_tokens else ""
+            raise InputError("tokens", f"row {int(zero[0])} = {x[zero[0]].tolist()}"[:60],
+                             f"every token must be non-zero {what}(the expansion factor |x'|/|x| of a zero token is 0/0)")
+        if self.layer_norm:
+            sd = np.std(x, axis=1)
+            flat = np.flatnonzero(sd <= 1e-12 * np.max(np.abs(x), axis=1))
+            if flat.size:
+                raise InputError("tokens", f"row {int(flat[0])} = {x[flat[0]].tolist()}"[:60],
+                                 "with layer_norm = true every token needs entries that are not all equal "
+                                 "(layer norm divides by the token's standard deviation, here 0)")
+
+    def memory_terms(self) -> list:
+        """(parameter, value, bytes) of the arrays the stack allocates."""
+        n, d = self.tokens.shape
+        dk = self.key_dim or d
+        L = self.layers
+        return [("layers", L, c.nbytes(L + 1, n, d) * 3 + c.nbytes(L, n) * 10 + c.nbytes(L, d, dk) * 6),
+                ("tokens", f"shape ({n}, {d})", c.nbytes(n, n) * 4 + c.nbytes(n, d) * 8)]
 
     def stack_weights(self, seed: int) -> Weights:
         """The per-layer projections this config describes."""
@@ -69,3 +97,6 @@ class EnergySpec(c.Spec):
 
     seed: int = 0
     energy: EnergyConfig = c.field(default_factory=EnergyConfig)
+
+    def memory_terms(self) -> list:
+        return [(f"energy.{p}", v, b) for p, v, b in self.energy.memory_terms()]

@@ -34,6 +34,14 @@ class NetworkConfig:
         return NetworkSpec(**dataclasses.asdict(self))
 
 
+def _token_ids(ids: np.ndarray) -> np.ndarray:
+    """Token ids: integers in [0, 2**63) (booleans, fractions, negatives and complex refused)."""
+    ids = c.numeric_array(ids, "", integer=True)
+    if ids.size and int(ids.min()) < 0:
+        raise InputError("", f"min {int(ids.min())}", "every token id must be an integer >= 0")
+    return ids
+
+
 def _states(x: np.ndarray) -> np.ndarray:
     if x.ndim != 3 or 0 in x.shape:
         raise InputError("", f"shape {x.shape}", "must have shape (layers, tokens, d)")
@@ -45,7 +53,7 @@ class FactorsConfig:
     """``[factors]``: dictionary learning of hidden states (docs/theories/factors.md)."""
 
     states: np.ndarray | None = c.field(None, check=_states, doc="hidden states (layers, tokens, d); states_npz")
-    token_ids: np.ndarray | None = c.field(None, doc="token ids (tokens,) for frequency weighting; token_ids_npz")
+    token_ids: np.ndarray | None = c.field(None, check=_token_ids, doc="token ids (tokens,) for frequency weighting; token_ids_npz")
     n_factors: int = c.field(64, check=c.at_least(1), doc="K, dictionary columns")
     sparsity: float = c.field(0.3, check=c.nonnegative, doc="λ of ½|x − Φα|² + λ|α|₁")
     scale: Literal["global", "none"] = c.field("global", doc="global: divide states by their mean row norm")
@@ -72,3 +80,20 @@ class FactorsSpec(c.Spec):
 
     seed: int = 0
     factors: FactorsConfig = c.field(default_factory=FactorsConfig)
+
+    def memory_terms(self) -> list:
+        """(parameter, value, bytes): hidden states, attention of the random stack, codes, dictionary."""
+        f, n = self.factors, self.factors.network
+        if f.states is not None:
+            L, T, d = f.states.shape
+            names = ("factors.states", f"shape {f.states.shape}")
+            out = [(*names, c.nbytes(L, T, d) * 3)]
+        else:
+            L, T, d = n.layers, n.tokens, n.dim
+            out = [("factors.network.layers", L, c.nbytes(L, T, d) * 4),
+                   ("factors.network.tokens", T, c.nbytes(T, T) * 4),
+                   ("factors.network.dim", d, c.nbytes(d, n.key_dim or d, L) * 6 + c.nbytes(n.vocab, d))]
+        out.append(("factors.n_factors", f.n_factors, c.nbytes(L, T, f.n_factors) * 3 + c.nbytes(d, f.n_factors) * 4
+                    + c.nbytes(f.n_factors, f.n_factors) * 2))
+        out.append(("factors.batch_size", f.batch_size, c.nbytes(min(f.batch_size, L * T), f.n_factors) * 4))
+        return out

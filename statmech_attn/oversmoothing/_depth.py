@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
+from .._args import real_scalar
 from ..errors import InputError
 from ._metrics import metrics
 from ._spectrum import check_attention, check_value_projection, effective_value_projection
@@ -54,8 +55,17 @@ class StackSpec:
         if self.pre_ln not in ("none", "linear"):
             raise InputError("pre_ln", self.pre_ln, "must be one of 'none', 'linear'")
         d = self.value_projection.shape[0]
-        if len(self.ln_gain) not in (1, d):
-            raise InputError("ln_gain", list(self.ln_gain), f"must have 1 or d = {d} entries")
+        gain = self.ln_gain if isinstance(self.ln_gain, (list, tuple)) else (self.ln_gain,)
+        if len(gain) not in (1, d):
+            raise InputError("ln_gain", list(gain), f"must have 1 or d = {d} entries")
+        for g in gain:
+            real_scalar("ln_gain", g)
+        object.__setattr__(self, "ln_gain", tuple(float(g) for g in gain))
+        real_scalar("ln_scale", self.ln_scale, low=0.0, strict=True)
+        from ..config import check_memory, nbytes
+
+        n = self.attention.shape[0]
+        check_memory([("depth", self.depth, nbytes(self.depth + 1, n * d, 4, itemsize=16))])
 
     @property
     def n(self) -> int:
@@ -77,12 +87,20 @@ class StackSpec:
 
 def random_tokens(n: int, d: int, seed: int) -> np.ndarray:
     """X_0 with i.i.d. standard normal entries plus a unit mean direction (so LFC ≠ 0), seeded."""
+    from ..config import check_memory, nbytes
+
+    for name, v in (("n", n), ("d", d), ("seed", seed)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < (0 if name == "seed" else 1):
+            raise InputError(name, v, "must be an integer >= " + ("0" if name == "seed" else "1"))
+    check_memory([("n", n, nbytes(n, d))])
     rng = np.random.default_rng(seed)
     return rng.standard_normal((n, d)) + rng.standard_normal((1, d))
 
 
 def _check_tokens(spec: StackSpec, x0: np.ndarray) -> np.ndarray:
-    x0 = np.asarray(x0, dtype=np.float64)
+    from .._args import real_array
+
+    x0 = np.asarray(real_array("tokens", x0))
     if x0.shape != (spec.n, spec.d):
         raise InputError("tokens", f"shape {x0.shape}", f"must have shape (n, d) = ({spec.n}, {spec.d})")
     if not np.all(np.isfinite(x0)):

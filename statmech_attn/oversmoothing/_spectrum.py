@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 import scipy.linalg
 
+from .._args import real_array, real_scalar
 from ..errors import InputError
 
 Regime = Literal["smoothing", "sharpening", "balanced", "complex"]
@@ -36,7 +37,7 @@ __all__ = [
 
 def check_value_projection(h: np.ndarray, param: str = "value_projection") -> np.ndarray:
     """``H`` as a finite square float64 matrix, or ``InputError`` naming ``param``."""
-    h = np.asarray(h, dtype=np.float64)
+    h = np.asarray(real_array(param or "value_projection", h))
     if h.ndim != 2 or h.shape[0] != h.shape[1]:
         raise InputError(param, f"shape {h.shape}", "must be a square d×d matrix (H = W_V W_O)")
     if h.shape[0] == 0:
@@ -48,7 +49,7 @@ def check_value_projection(h: np.ndarray, param: str = "value_projection") -> np
 
 def check_attention(a: np.ndarray, param: str = "attention", atol: float = 1e-8) -> np.ndarray:
     """``A`` as a row-stochastic float64 matrix (entries >= 0, rows sum to 1), or ``InputError``."""
-    a = np.asarray(a, dtype=np.float64)
+    a = np.asarray(real_array(param or "attention", a))
     if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
         raise InputError(param, f"shape {a.shape}", "must be a square n×n attention matrix")
     if not np.all(np.isfinite(a)):
@@ -171,6 +172,7 @@ def spectrum(attention: np.ndarray, value_projection: np.ndarray, *, tol: float 
     """
     a = check_attention(attention)
     h = check_value_projection(value_projection)
+    real_scalar("tol", tol, low=0.0, strict=True)
     lam_a, u = scipy.linalg.eig(a)
     return spectrum_from_eigs(lam_a, u, scipy.linalg.eigvals(h), tol=tol)
 
@@ -192,8 +194,7 @@ def _all_ones_mode(lam_a: np.ndarray, u: np.ndarray, tol: float) -> np.ndarray:
 
 def spectrum_from_eigs(lam_a: np.ndarray, u: np.ndarray, lam_h: np.ndarray, *, tol: float = 1e-9) -> Spectrum:
     """:func:`spectrum` from precomputed eigenvalues λ(A) (with right eigenvectors ``u``) and λ(H)."""
-    if not (tol > 0):
-        raise InputError("tol", tol, "must be > 0")
+    real_scalar("tol", tol, low=0.0, strict=True)
     g = growth_factors(lam_a, lam_h)
     smooth = _all_ones_mode(lam_a, u, tol)
     dom, regime, top, gap, rate = _classify(g, smooth, tol)
@@ -220,10 +221,10 @@ def effective_value_projection(value_projection: np.ndarray, gain: np.ndarray | 
     """
     h = check_value_projection(value_projection)
     d = h.shape[0]
-    gamma = np.broadcast_to(np.asarray(gain, dtype=np.float64), (d,))
-    if not np.all(np.isfinite(gamma)):
-        raise InputError("ln_gain", "NaN/inf", "every entry must be finite")
-    if not (np.isfinite(scale) and scale > 0):
-        raise InputError("ln_scale", scale, "must be a finite number > 0")
+    g = np.asarray(real_array("ln_gain", np.atleast_1d(np.asarray(gain)) if not isinstance(gain, (list, tuple)) else gain))
+    if g.size not in (1, d):
+        raise InputError("ln_gain", f"{g.size} entries", f"must have 1 or d = {d} entries")
+    gamma = np.broadcast_to(g.reshape(-1), (d,))
+    real_scalar("ln_scale", scale, low=0.0, strict=True)
     p = np.eye(d) - np.full((d, d), 1.0 / d)
     return (p * gamma[None, :]) @ h / scale

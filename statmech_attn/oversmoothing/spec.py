@@ -1,4 +1,4 @@
-"""OversmoothingSpec schema of ``statmech-attn oversmoothing`` (the ``[oversmoothing]`` table of DESIGN.md)."""
+"""OversmoothingSpec schema of ``statmech-attn oversmoothing`` (the ``[oversmoothing]`` table; keys in docs/theories/oversmoothing.md)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _square(h: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class OversmoothingConfig:
-    """``[oversmoothing]``: the stack X_{ℓ+1} = X_ℓ + A X_ℓ H (theory/others.md §2)."""
+    """``[oversmoothing]``: the stack X_{ℓ+1} = X_ℓ + A X_ℓ H (docs/theories/oversmoothing.md)."""
 
     attention: np.ndarray = c.field(default_factory=lambda: np.array([[0.5, 0.5], [0.5, 0.5]]),
                                     check=_row_stochastic, doc="A (n×n), row-stochastic")
@@ -48,6 +48,47 @@ class OversmoothingConfig:
             raise InputError("tokens", f"shape {self.tokens.shape}", f"must have shape (n, d) = ({n}, {d})")
         if len(self.ln_gain) not in (1, d):
             raise InputError("ln_gain", list(self.ln_gain), f"must have 1 or d = {d} entries")
+        for g in self.ln_gain:
+            if not np.isfinite(g):
+                raise InputError("ln_gain", list(self.ln_gain), "every entry must be finite")
+        self._check_degenerate()
+
+    def _check_degenerate(self) -> None:
+        """Refuse inputs whose metrics are 0/0 or overflow: zero tokens (cosines, HFC/LFC), a zero token
+        mean (LFC = 0: HFC/LFC infinite from layer 0), and an effective value projection so large that
+        one layer leaves float64's range (e.g. ln_scale = 1e-300)."""
+        from ._depth import StackSpec
+
+        if self.pre_ln == "linear":
+            with np.errstate(over="ignore", invalid="ignore"):
+                h = StackSpec(self.attention, self.value_projection, 0, self.pre_ln, self.ln_gain,
+                              self.ln_scale).effective_h()
+                norm = float(np.linalg.norm(h)) if np.all(np.isfinite(h)) else float("inf")
+            param, value = ("ln_scale", self.ln_scale) if self.ln_scale < 1 else ("ln_gain", list(self.ln_gain))
+        else:
+            norm, param, value = float(np.linalg.norm(self.value_projection)), "value_projection", "matrix"
+        if not norm <= 1e100:
+            raise InputError(param, value, f"gives an effective value projection of norm {norm:.3g} (P diag(γ) H / σ); above 1e100 one "
+                             "layer X + A X H leaves the range of float64")
+        x = self.tokens
+        if x is None:
+            return
+        norms = np.linalg.norm(x, axis=1)
+        scale = max(float(np.max(np.abs(x))), np.finfo(float).tiny)
+        zero = np.flatnonzero(norms <= 1e-12 * scale) if np.any(norms > 0) else np.arange(x.shape[0])
+        if zero.size:
+            raise InputError("tokens", f"row {int(zero[0])} = {x[zero[0]].tolist()}"[:60],
+                             "every token must be non-zero (the cosine between tokens and HFC/LFC are 0/0 otherwise)")
+        if np.linalg.norm(x.mean(axis=0)) <= 1e-12 * float(np.linalg.norm(x)):
+            raise InputError("tokens", "token mean 0", "the tokens' mean must be non-zero (LFC = 0 makes HFC/LFC "
+                             "infinite at layer 0); shift the tokens or omit them for random ones")
+
+    def memory_terms(self) -> list:
+        """(parameter, value, bytes): per-layer metrics and the spectra."""
+        n, d = self.attention.shape[0], self.value_projection.shape[0]
+        return [("depth", self.depth, c.nbytes(self.depth + 1, n * d, 4, itemsize=16) + c.nbytes(self.depth + 1, 16)),
+                ("attention", f"shape ({n}, {n})", c.nbytes(n, n) * 6 + c.nbytes(n, d) * 12 + c.nbytes(n * d, 2, itemsize=16)),
+                ("value_projection", f"shape ({d}, {d})", c.nbytes(d, d) * 6)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +97,9 @@ class OversmoothingSpec(c.Spec):
 
     seed: int = 0
     oversmoothing: OversmoothingConfig = c.field(default_factory=OversmoothingConfig)
+
+    def memory_terms(self) -> list:
+        return [(f"oversmoothing.{p}", v, b) for p, v, b in self.oversmoothing.memory_terms()]
 
 
 @dataclasses.dataclass(frozen=True)

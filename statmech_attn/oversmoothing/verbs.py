@@ -16,6 +16,27 @@ def _finite_or_none(a: np.ndarray) -> list:
     return [float(v) if np.isfinite(v) else None for v in np.asarray(a, dtype=float)]
 
 
+def _check_depth(depth: int, theory: np.ndarray, sim: dict, spectrum: Any) -> None:
+    """Refuse what would write a non-finite number: an all-ones (LFC) mode with growth factor 0 (LFC
+    vanishes after one layer, HFC/LFC is infinite), or a depth at which HFC/LFC (theory or simulation)
+    leaves float64's range (the error names the deepest depth that stays in range)."""
+    rows = [np.asarray(theory)] + [np.asarray(sim[k]) for k in ("hfc_lfc_ratio", "mean_pairwise_cosine",
+                                                                  "dirichlet_energy_normalised", "effective_rank",
+                                                                  "log_norm") if k in sim]
+    bad = [int(np.flatnonzero(~np.isfinite(r))[0]) for r in rows if r.ndim == 1 and not np.all(np.isfinite(r))]
+    if not bad:
+        return
+    smooth = np.asarray(spectrum.smooth_mode)
+    if smooth.any() and float(np.max(np.abs(spectrum.growth[smooth]))) == 0.0:
+        raise InputError("oversmoothing.value_projection", "matrix",
+                         "gives the all-ones (LFC) mode growth factor 1 + λ_A λ_H = 0: the token mean vanishes "
+                         "after one layer and HFC/LFC is infinite (no finite number to write); use depth = 0 or "
+                         "another H")
+    first = min(bad)
+    raise InputError("oversmoothing.depth", depth, f"HFC/LFC leaves the range of float64 at layer {first}; "
+                     f"use depth <= {max(first - 1, 0)} for this spectrum")
+
+
 def analyse(cfg: OversmoothingSpec) -> VerbOutput:
     """OversmoothingSpec -> spectrum, regime, HFC/LFC theory and simulation."""
     from . import StackSpec, analyse, random_tokens
@@ -27,6 +48,7 @@ def analyse(cfg: OversmoothingSpec) -> VerbOutput:
     an = analyse(spec, x0, tol=o.tol)
     s = an.spectrum
     sim = an.simulation
+    _check_depth(spec.depth, an.theory, sim, s)
     result: dict[str, Any] = dict(s.to_dict())
     # ratios may leave float64's range at depth (exactly 0 or ∞); JSON gets null there
     result["hfc_lfc_ratio"] = {"theory": _finite_or_none(an.theory), "simulation": _finite_or_none(sim["hfc_lfc_ratio"])}

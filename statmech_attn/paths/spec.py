@@ -101,6 +101,22 @@ class PathsSpec(Spec):
     compute: ComputeConfig = dataclasses.field(default_factory=ComputeConfig)  # [compute]: where grids run
     validate: ValidateConfig = dataclasses.field(default_factory=ValidateConfig)  # [validate]: `paths validate`
 
+    def memory_terms(self) -> list:
+        """(parameter, value, bytes) of the bundled task's data and path kernels (an NPZ's arrays are
+        bounded from their headers when read)."""
+        from ..config import nbytes
+
+        h = self.data.hmm
+        if h is None:
+            return []
+        heads = [len(layer) for layer in h.layer_heads]
+        h_tot = math.prod(heads)
+        P, S, N0 = h.n_train + h.n_test, h.tokens, h.n_features
+        return [("data.hmm.n_train", h.n_train, nbytes(h.n_train, h.n_train, h_tot, h_tot) * 3),
+                ("data.hmm.n_features", h.n_features, nbytes(P, S, N0) * 2 + nbytes(P, N0, h_tot) * 2),
+                ("data.hmm.tokens", h.tokens, nbytes(P, len(heads), max(heads), S, S) * 2),
+                ("data.hmm.n_test", h.n_test, nbytes(h.n_test, h.n_train, h_tot, h_tot))]
+
 
 def model_from_config(cfg: ModelConfig, heads_from_data: tuple[int, ...]) -> PathsModel:
     """The :class:`PathsModel` of a [model] table; head counts are checked against the data."""

@@ -253,6 +253,22 @@ class PottsSpec(Spec):
     validate: ValidateConfig = field(default_factory=ValidateConfig)
     compute: ComputeConfig = field(default_factory=ComputeConfig)  # [compute]: where grids run (statmech_attn.compute)
 
+    def memory_terms(self) -> list:
+        """(parameter, value, bytes): enumeration, Gibbs samples and chains, training batches."""
+        from ..config import nbytes
+
+        out = []
+        if self.potts is not None:
+            L, C = self.potts.sites, self.potts.colours
+            if L * math.log(C) <= math.log(self.potts.max_enumerate):
+                out.append(("potts.sites", L, nbytes(C**L, L + 2)))
+            s = self.sampler
+            out.append(("sampler.n_samples", s.n_samples, nbytes(s.n_samples, L, 2)))
+            out.append(("sampler.chains", s.chains, nbytes(s.chains, L, C, 4)))
+        t = self.train
+        out.append(("train.embed_dim", t.embed_dim, nbytes(t.batch_size, t.embed_dim, t.embed_dim, t.heads, 4)))
+        return out
+
 
 def require(table: object | None, name: str, verb: str) -> object:
     """Return ``table`` or raise ``InputError`` saying that ``verb`` needs the TOML table ``[name]``."""

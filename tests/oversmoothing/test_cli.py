@@ -61,10 +61,16 @@ def test_bad_input_exits_2_naming_parameter(tmp_path, body, param):
 
 
 def test_zero_growth_factor_gives_null_not_a_crash(tmp_path):
-    """H = −I with uniform A: the all-ones mode has growth 1 + (−1) = 0, rate and limit are infinite."""
-    p = _write(tmp_path, "[oversmoothing]\nattention = [[0.5, 0.5], [0.5, 0.5]]\n"
-                         "value_projection = [[-1.0, 0.0], [0.0, -1.0]]\ndepth = 3\n")
-    r = runner.invoke(app, ["oversmoothing", "analyse", str(p), "--json"])
+    """H = −I with uniform A: the all-ones mode has growth 1 + (−1) = 0, rate and limit are infinite.
+
+    At depth 0 the spectrum is reported (rate and limit null); at depth >= 1 HFC/LFC is infinite from
+    layer 1, so the run is refused up front with the reason (nothing non-finite is written, issue 18)."""
+    text = ("[oversmoothing]\nattention = [[0.5, 0.5], [0.5, 0.5]]\n"
+            "value_projection = [[-1.0, 0.0], [0.0, -1.0]]\ndepth = {}\n")
+    r = runner.invoke(app, ["oversmoothing", "analyse", str(_write(tmp_path, text.format(0))), "--json"])
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)["result"]
     assert res["regime"] == "sharpening" and res["hfc_lfc_rate"] is None and res["hfc_lfc_limit"] is None
+    r = runner.invoke(app, ["oversmoothing", "analyse", str(_write(tmp_path, text.format(3))), "--json"])
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.exit_code == 2 and len(lines) == 1 and "oversmoothing.value_projection" in lines[0] and "growth factor" in lines[0]
