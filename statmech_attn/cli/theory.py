@@ -18,7 +18,6 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from statmech_attn._solution import SolverError
 from statmech_attn.errors import InputError
 
 from ._common import StyleOpt
@@ -76,6 +75,7 @@ def _emit(verb: str, output: Any, config: dict[str, Any], *, out: Path | None, a
 
 
 def _run(fn: Any) -> None:
+    from statmech_attn._solution import SolverError
     from statmech_attn.io import NonFiniteError
 
     try:

@@ -30,20 +30,7 @@ from .solve import solve as _solve
 from .solve import sweep as _sweep
 from .spec import Theory
 
-try:  # the shared verb record of the package, where it exists
-    from .._verb import VerbOutput
-except ImportError:  # pragma: no cover - standalone fallback with the same fields
-    @dataclasses.dataclass
-    class VerbOutput:  # type: ignore[no-redef]
-        """What a verb returns (same fields as the package's VerbOutput)."""
-
-        result: Mapping[str, Any]
-        arrays: Mapping[str, Any] | None = None
-        ok: bool = True
-        summary: Sequence[tuple[str, Any]] | None = None
-        figures: Sequence[tuple[Any, str]] = ()
-        message: str = ""
-        extra_files: Mapping[str, Any] | None = None
+from .._verb import VerbOutput
 
 __all__ = ["VerbOutput", "load_theory", "parse_sets", "derive", "solve", "sweep", "plot", "SOLVER_KEYS"]
 
