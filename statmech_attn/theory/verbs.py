@@ -13,9 +13,7 @@ raise :class:`statmech_attn.errors.InputError` naming the parameter.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import os
 import runpy
 from pathlib import Path
 from typing import Any, Mapping, Sequence
