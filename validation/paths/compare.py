@@ -151,8 +151,11 @@ def _settings(vcfg: ValidateConfig) -> smp.SamplerSettings:
                                sampler=vcfg.sampler)
 
 
-def validate_point(model: Any, data: Any, vcfg: ValidateConfig, seed: int, *, alpha: float, width: int) -> dict[str, Any]:
-    """Theory, NUTS (and GD / Langevin when enabled) at one (α, N); every comparison with its error bar."""
+def validate_point(model: Any, data: Any, vcfg: ValidateConfig, seed: int, *, alpha: float, width: int,
+                   draws_out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Theory, NUTS (and GD / Langevin when enabled) at one (α, N); every comparison with its error bar.
+
+    ``draws_out``: a dict that receives the NUTS draws of the statistics ({name: (chain, draw, ...)})."""
     from .train import run_langevin, train_gd
 
     t0 = time.perf_counter()
@@ -162,6 +165,8 @@ def validate_point(model: Any, data: Any, vcfg: ValidateConfig, seed: int, *, al
     y_test = None if data.y_test is None else np.asarray(data.y_test)
     run = smp.run_nuts(model, sdata, _settings(vcfg), seed, description=f"NUTS α={alpha:g} N={width}")
     est = _estimates(run["draws"], y_test)
+    if draws_out is not None:
+        draws_out.update({k: np.asarray(v) for k, v in run["draws"].items()})
     comparisons = _compare_all(theory, est, width, vcfg)
     mix = smp.mixing(est, list(comparisons), vcfg.rhat_max, vcfg.ess_min)
     point: dict[str, Any] = {
@@ -359,10 +364,14 @@ def validate_task(ctx: ValidateContext, points: Sequence[Mapping[str, Any]], see
     for p in points:
         alpha, width = float(p["alpha"]), int(p["width"])
         data = ctx.make_data(even_examples(alpha, width), ctx.vcfg.n_test)
+        draws: dict[str, Any] = {}
         rec = validate_point(paths_model(ctx.base_model, width), data, ctx.vcfg,
-                             point_seed(ctx.seed, int(p["seed"]), alpha, width), alpha=alpha, width=width)
+                             point_seed(ctx.seed, int(p["seed"]), alpha, width), alpha=alpha, width=width,
+                             draws_out=draws)
         rec["seed"] = int(p["seed"])
-        out.append(PointOutput(to_jsonable(rec, nonfinite="null"), ok=bool(rec["theory"]["converged"])))
+        # the NUTS draws travel as the point's arrays (points/<key>.npz): the ArviZ export reads them
+        out.append(PointOutput(to_jsonable(rec, nonfinite="null"), ok=bool(rec["theory"]["converged"]),
+                               arrays={f"posterior__{k}": v for k, v in draws.items()}))
     return out
 
 
@@ -386,7 +395,7 @@ def _failed_point(rec: Any) -> dict[str, Any]:
 
 def validate(base_model: Any, make_data: Callable[[int, int], Any], vcfg: ValidateConfig, seed: int, *,
              out: str | Path | None = None, resume: bool = False, scheduler: Any = None, identity: Any = None,
-             ) -> dict[str, Any]:
+             posteriors: dict[str, Any] | None = None) -> dict[str, Any]:
     """The whole validation: every (α, N, seed) point, N-scaling per (α, seed), the GP-limit check,
     the theory curve.
 
@@ -395,7 +404,8 @@ def validate(base_model: Any, make_data: Callable[[int, int], Any], vcfg: Valida
     (``scheduler``: ``serial`` (default), ``local[:N]``, ``tcp://…``; ``out``: run directory, one file
     per point; ``resume``: compute only missing points, refusing a changed ``identity``).
     ``passed``: every point mixed and passed (and the GP check when enabled, and the discrepancy
-    shrinking with N when ``require_shrinking``).
+    shrinking with N when ``require_shrinking``).  ``posteriors``: a dict that receives each point's
+    NUTS draws under its point key (the key is also written into the point's record).
     """
     from statmech_attn.compute import Grid, run_grid
 
@@ -410,6 +420,12 @@ def validate(base_model: Any, make_data: Callable[[int, int], Any], vcfg: Valida
     res = run_grid(validate_task, ctx, grid, out=out, resume=resume, identity=identity, scheduler=scheduler,
                    seed=seed, description="paths validate")
     points = [dict(r.record) if r.error is None and "comparisons" in r.record else _failed_point(r) for r in res.points]
+    if posteriors is not None:  # {point key: {statistic: NUTS draws (chain, draw, ...)}}
+        for r, p in zip(res.points, points):
+            d = {k[len("posterior__"):]: v for k, v in r.arrays.items() if k.startswith("posterior__")}
+            if d and "comparisons" in p:
+                p["key"] = r.key
+                posteriors[r.key] = d
     scaling = []
     for alpha in vcfg.alphas:
         for s in vcfg.seeds:

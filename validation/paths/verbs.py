@@ -69,8 +69,10 @@ def run_validate(cfg: Any, *, quick: bool = False, out: Any = None, resume: bool
     vcfg = cfg.validate.quick() if quick else cfg.validate
     make_data, heads = data_maker(cfg)
     base = model_from_config(cfg.model, heads)
+    posteriors: dict[str, Any] = {}
     report = validate(base, make_data, vcfg, cfg.seed, out=out, resume=resume,
-                      scheduler=resolve_scheduler(cfg.compute, scheduler), identity=validate_identity(cfg, vcfg))
+                      scheduler=resolve_scheduler(cfg.compute, scheduler), identity=validate_identity(cfg, vcfg),
+                      posteriors=posteriors)
     report["quick"] = quick
     report["settings"] = dataclasses.asdict(vcfg)
     s = report["summary"]
@@ -102,6 +104,7 @@ def run_validate(cfg: Any, *, quick: bool = False, out: Any = None, resume: bool
             rows.append(("GP-limit check", f"N={g['width']} P={g['n_train']}: {'pass' if g['passed'] else 'FAIL'} "
                                            f"(max |sampled - GP| = {z:.2f} SE; saddle point - GP = "
                                            f"{max(g['theory_gap_sigmas'].values()):.2f} SE)"))
+    rows += posterior_rows(report, posteriors, out)
     figures = figures_from_report(report)
     msg = ("paths validate: " + ("not every point mixed (R-hat/ESS); " if not s["all_mixed"] else "")
            + f"{s['points_passed']} of {s['points']} points passed ({s['rule']})"
@@ -116,6 +119,28 @@ def run_validate(cfg: Any, *, quick: bool = False, out: Any = None, resume: bool
         msg = f"paths validate --quick: {len(errors)} point(s) raised an error"
     return VerbOutput(result=report, ok=ok, summary=rows, figures=figures, message=msg,
                       extra_files={"report.json": report})
+
+
+def posterior_rows(report: dict[str, Any], posteriors: dict[str, Any], out: Any) -> list[tuple[str, Any]]:
+    """Each point's NUTS draws as ArviZ InferenceData (``posterior_<point key>.nc`` in the run folder
+    with --out) and an ``az.summary`` table (with the theory and z) per point for the summary."""
+    from pathlib import Path
+
+    from .inference import summary, summary_text, to_inference_data, write_posterior
+
+    rows: list[tuple[str, Any]] = []
+    for p in report["points"]:
+        draws = posteriors.get(p.get("key", ""))
+        if not draws:
+            continue
+        idata = to_inference_data(draws, p)
+        table = summary(idata, p["comparisons"])
+        if out is not None:
+            write_posterior(idata, Path(out) / f"posterior_{p['key']}.nc")
+            table.to_csv(Path(out) / f"posterior_summary_{p['key']}.csv")
+        tag = f"alpha={p['alpha']:g} N={p['width']}" + (f" seed={p['seed']}" if len(report["settings"]["seeds"]) > 1 else "")
+        rows.append((f"{tag} az.summary", summary_text(table)))
+    return rows
 
 
 def plot_validate(record: dict[str, Any], arrays: dict[str, Any]) -> Sequence[tuple[Any, str]]:
