@@ -172,3 +172,27 @@ def test_plot_solve_and_sweep_runs(tmp_path):
     rec = json.loads((tmp_path / "sweep" / "result.json").read_text())
     fig, axes = plot_sweep(rec["result"]["points"])
     assert axes[0].get_xlabel() == "α = P / N" and "accuracy" in axes[1].get_ylabel()
+    assert (tmp_path / "solve" / "head_scores.png").is_file()
+
+    # paper-grade: every panel labelled, paths named by their head sequence, one labelled colour bar
+    from statmech_attn._style import style_context
+    from statmech_attn.paths.plots import path_names, plot_order_parameters, solve_figures
+
+    assert path_names((2, 2)) == ["h1→h1", "h1→h2", "h2→h1", "h2→h2"] and path_names((2, 2), 2) == ["h1", "h2"]
+    solve = json.loads((tmp_path / "solve" / "result.json").read_text())
+    for fig, _ in solve_figures(solve, {}) + [(fig, "sweep")]:
+        for ax in fig.axes:
+            if ax.get_label() == "<colorbar>":
+                assert ax.get_ylabel(), "unlabelled colour bar"
+            else:
+                assert ax.get_xlabel() and ax.get_ylabel(), ax.get_title()
+    fig, axes = plot_order_parameters(solve["result"])
+    assert [a.get_title() for a in axes] == ["$U_{1}$", "$U_{2}$", "$U_a$"]  # U_1 … U_L and U_a
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["h1→h1", "h1→h2", "h2→h1", "h2→h2"]
+    assert [t.get_text() for t in axes[1].get_yticklabels()] == ["h1", "h2"]
+    assert list(axes[0].get_xticks()) == [0, 1, 2, 3]
+    assert len({a.images[0].get_clim() for a in axes}) == 1  # one colour scale
+    assert [a.get_ylabel() for a in fig.axes if a.get_label() == "<colorbar>"] == ["$U_\\ell$, $U_a$ entry (a.u.)"]
+    with style_context("paper"):
+        fig, _ = plot_order_parameters(solve["result"])
+        assert abs(fig.get_figwidth() - 3.4) < 1e-9  # one journal column
