@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import NamedTuple, Sequence
 
 import jax
@@ -177,3 +178,143 @@ def pruning_table(U: OrderParameters, problem: PathsProblem) -> list[dict[str, f
             acc = test_error(predict(u1p, problem), problem.y_test)["accuracy"]
             rows.append({"layer": l + 1, "head": h + 1, "score": float(scores[l][h]), "accuracy": acc, "drop": base - acc})
     return rows
+
+
+# ------------------------------------------------------------------------------------------
+# everything a ``paths solve`` record reports, in one compiled program
+
+
+def _head_masks(heads: tuple[int, ...]) -> np.ndarray:
+    """(n_heads, D, D) boolean masks: False on the entries of U₁ that :func:`prune_heads` silences
+    for head (ℓ, h), heads in (layer, head) order."""
+    L = len(heads)
+    d = math.prod(heads)
+    masks = []
+    for l, H in enumerate(heads):
+        for h in range(H):
+            t = np.ones(tuple(heads) + tuple(heads), dtype=bool)
+            idx = [slice(None)] * (2 * L)
+            idx[l] = h
+            t[tuple(idx)] = False
+            idx = [slice(None)] * (2 * L)
+            idx[L + l] = h
+            t[tuple(idx)] = False
+            masks.append(t.reshape(d, d))
+    return np.stack(masks)
+
+
+def _alignment_arrays(k, y, n_modes: int):
+    scalar = y @ k @ y / (jnp.linalg.norm(k) * (y @ y))
+    evals, evecs = jnp.linalg.eigh(0.5 * (k + k.T))
+    order = jnp.argsort(-evals)[:n_modes]
+    overlaps = jnp.abs(evecs[:, order].T @ y) / math.sqrt(y.shape[0])
+    return scalar, overlaps
+
+
+def _errors(mean, var, y):
+    return {"bias2": jnp.mean((y - mean) ** 2), "variance": jnp.mean(var),
+            "accuracy": jnp.mean((jnp.sign(mean) == jnp.sign(y)).astype(jnp.float64))}
+
+
+def _head_score_arrays(u1, heads: tuple[int, ...]):
+    L = len(heads)
+    t = jnp.abs(_unfold(u1, heads))
+    scores = []
+    for l in range(L):
+        s1 = jnp.sum(t, axis=tuple(a for a in range(2 * L) if a != l))
+        s2 = jnp.sum(t, axis=tuple(a for a in range(2 * L) if a != L + l))
+        both = jnp.moveaxis(t, (l, L + l), (0, 1))
+        diag = jnp.sum(jnp.diagonal(both, axis1=0, axis2=1), axis=tuple(range(both.ndim - 2)))
+        scores.append(s1 + s2 - diag)
+    return scores
+
+
+@partial(jax.jit, static_argnames=("heads", "same_train", "has_labels", "prune", "n_modes"))
+def _record_arrays(u1, xa, ya, temperature, xt, y, xs, ys, gp_scale, masks, *, heads, same_train, has_labels, prune,
+                   n_modes):
+    """The predictor (U and GP), its errors, both alignments, head scores and the single-head pruning
+    accuracies.  Each kernel and Cholesky factor is built once: K(U₁) serves the predictor and the
+    alignment (when the training set is not reduced), K_GP the GP predictor and its alignment; the
+    pruned predictors are one vmapped pass over the head masks."""
+    out = {}
+    eye = jnp.eye(xa.shape[0])
+    k_a = renormalised_kernel(u1, xa)
+    c = jnp.linalg.cholesky(k_a + temperature * eye)
+    k_star = renormalised_kernel(u1, xa, xs)
+    k_ss = jnp.einsum("nip,pq,niq->n", xs, u1, xs)
+    mean = k_star.T @ jsl.cho_solve((c, True), ya)
+    v = jsl.solve_triangular(c, k_star, lower=True)
+    out["mean"], out["variance"] = mean, k_ss - jnp.sum(v * v, axis=0)
+    k_gp = gp_scale * jnp.einsum("mip,nip->mn", xt, xt)
+    c_gp = jnp.linalg.cholesky(k_gp + temperature * jnp.eye(xt.shape[0]))
+    ks_gp = gp_scale * jnp.einsum("mip,nip->mn", xt, xs)
+    out["gp_mean"] = ks_gp.T @ jsl.cho_solve((c_gp, True), y)
+    v = jsl.solve_triangular(c_gp, ks_gp, lower=True)
+    out["gp_variance"] = gp_scale * jnp.einsum("nip,nip->n", xs, xs) - jnp.sum(v * v, axis=0)
+    if has_labels:
+        out["errors"] = _errors(out["mean"], out["variance"], ys)
+        out["gp_errors"] = _errors(out["gp_mean"], out["gp_variance"], ys)
+    k = k_a if same_train else renormalised_kernel(u1, xt)
+    out["alignment"] = _alignment_arrays(k, y, n_modes)
+    out["alignment_gp"] = _alignment_arrays(k_gp, y, n_modes)
+    out["head_scores"] = _head_score_arrays(u1, heads)
+    if prune:
+        def pruned_accuracy(mask):
+            u1p = jnp.where(mask, u1, 0.0)
+            cp = jnp.linalg.cholesky(renormalised_kernel(u1p, xa) + temperature * eye)
+            m = renormalised_kernel(u1p, xa, xs).T @ jsl.cho_solve((cp, True), ya)
+            return jnp.mean((jnp.sign(m) == jnp.sign(ys)).astype(jnp.float64))
+
+        out["pruned_accuracy"] = jax.vmap(pruned_accuracy)(masks)
+    return out
+
+
+def record_quantities(U: OrderParameters, problem: PathsProblem, n_modes: int = 10) -> dict[str, object]:
+    """What :func:`statmech_attn.paths.records.solution_record` reports beyond the solver's
+    diagnostics, from one compiled program (same numbers as :func:`predict`, :func:`gp_predict`,
+    :func:`test_error`, :func:`alignment`, :func:`head_scores` and :func:`pruning_table`):
+    predictor and GP predictor on the test set (on the training set when there is none), their
+    errors, the alignments, the head scores and the single-head pruning table."""
+    a = problem.arrays
+    m = problem.model
+    on_test = problem.xt_test is not None
+    xs = problem.xt_test if on_test else problem.xt_train
+    ys = problem.y_test if on_test else problem.y_train
+    has_labels = ys is not None
+    prune = on_test and problem.y_test is not None
+    heads = tuple(m.heads)
+    same_train = a.xt.shape == problem.xt_train.shape and np.array_equal(np.asarray(a.xt), np.asarray(problem.xt_train))
+    masks = _head_masks(heads) if prune else np.zeros((0, 1, 1), dtype=bool)
+    out = jax.device_get(_record_arrays(
+        _u1(U), a.xt, a.y, np.asarray(m.temperature, dtype=np.float64), problem.xt_train, problem.y_train, xs,
+        ys if has_labels else jnp.zeros(xs.shape[0]), np.asarray(m.sigma2_readout * math.prod(m.sigma2_layers)), masks,
+        heads=heads, same_train=same_train, has_labels=has_labels, prune=prune, n_modes=n_modes))
+
+    def errs(e):
+        bias2, var = float(e["bias2"]), float(e["variance"])
+        return {"test_error": bias2 + var, "bias2": bias2, "variance": var, "accuracy": float(e["accuracy"])}
+
+    scores = [np.asarray(s) for s in out["head_scores"]]
+    top = max(float(s.max()) for s in scores)
+    scores = [s / top for s in scores]
+    res: dict[str, object] = {
+        "evaluated_on": "test" if on_test else "train",
+        "prediction": Prediction(np.asarray(out["mean"]), np.asarray(out["variance"])),
+        "gp_prediction": Prediction(np.asarray(out["gp_mean"]), np.asarray(out["gp_variance"])),
+        "errors": errs(out["errors"]) if has_labels else {},
+        "gp_errors": errs(out["gp_errors"]) if has_labels else {},
+        "alignment": {"renormalised": {"scalar": float(out["alignment"][0]), "overlaps": np.asarray(out["alignment"][1])},
+                      "gp": {"scalar": float(out["alignment_gp"][0]), "overlaps": np.asarray(out["alignment_gp"][1])}},
+        "head_scores": scores,
+        "pruning": [],
+    }
+    if prune:
+        base = res["errors"]["accuracy"]
+        rows, i = [], 0
+        for l, H in enumerate(heads):
+            for h in range(H):
+                acc = float(out["pruned_accuracy"][i])
+                rows.append({"layer": l + 1, "head": h + 1, "score": float(scores[l][h]), "accuracy": acc, "drop": base - acc})
+                i += 1
+        res["pruning"] = rows
+    return res

@@ -23,6 +23,7 @@ This reimplementation follows the recipe with its own (NumPy, seeded) random num
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Literal
 
@@ -184,3 +185,16 @@ def hmm_task(task: HMMTask | None = None) -> PathsData:
         x_te, y_te = _tokens(task, np.random.default_rng(task.seed_test), task.n_test)
         return PathsData(x=x, attention=att(x), y=y, x_test=x_te, attention_test=att(x_te), y_test=y_te)
     return PathsData(x=x, attention=att(x), y=y)
+
+
+@functools.lru_cache(maxsize=2)
+def hmm_task_cached(task: HMMTask) -> PathsData:
+    """:func:`hmm_task` memoised per process on the (frozen) task settings, arrays read-only: the
+    generator is a pure function of the settings, so a second ``paths`` verb on the same task in the
+    same process (``statmech_attn.run`` in a notebook, a benchmark) reuses the tokens and attention
+    matrices instead of drawing and softmaxing them again (≈0.15 s at P = 100 with 200 test examples)."""
+    data = hmm_task(task)
+    for a in (data.x, data.y, data.x_test, data.y_test, *data.attention, *(data.attention_test or ())):
+        if a is not None:
+            a.setflags(write=False)
+    return data

@@ -12,7 +12,7 @@ from ._action import PathsProblem
 
 def solution_record(sol: Any, problem: PathsProblem) -> dict[str, Any]:
     """The result record of one solution: diagnostics, order parameters, predictor, alignment, head scores."""
-    from . import alignment, gp_predict, head_scores, predict, pruning_table, test_error
+    from ._predict import record_quantities
 
     rec: dict[str, Any] = {
         "alpha": problem.alpha,
@@ -31,32 +31,27 @@ def solution_record(sol: Any, problem: PathsProblem) -> dict[str, Any]:
     }
     if not sol.converged:
         return rec
-    if problem.xt_test is not None:
-        pred, gp, y_eval, on = predict(sol.value, problem), gp_predict(problem), problem.y_test, "test"
-    else:
-        xt = problem.xt_train
-        pred, gp, y_eval, on = predict(sol.value, problem, xt), gp_predict(problem, xt), problem.y_train, "train"
-    rec["evaluated_on"] = on
+    q = record_quantities(sol.value, problem)
+    pred, gp, errs, gp_errs = q["prediction"], q["gp_prediction"], q["errors"], q["gp_errors"]
+    rec["evaluated_on"] = q["evaluated_on"]
     rec["predictor_mean"] = np.asarray(pred.mean)
     rec["predictor_variance"] = np.asarray(pred.variance)
-    errs = test_error(pred, y_eval) if y_eval is not None else {}
     rec["test_error"] = errs.get("test_error")
     rec["accuracy"] = errs.get("accuracy")
     rec["bias2"] = errs.get("bias2")
     rec["mean_variance"] = errs.get("variance")
-    if y_eval is not None:
-        gp_errs = test_error(gp, y_eval)
+    if gp_errs:
         rec["gp_test_error"] = gp_errs["test_error"]
         rec["gp_accuracy"] = gp_errs["accuracy"]
-    al = alignment(sol.value, problem)
+    al = q["alignment"]
     rec["alignment"] = {
         "renormalised": al["renormalised"]["scalar"],
         "gp": al["gp"]["scalar"],
         "overlaps_renormalised": al["renormalised"]["overlaps"],
         "overlaps_gp": al["gp"]["overlaps"],
     }
-    rec["head_scores"] = [s.tolist() for s in head_scores(sol.value, problem.model.heads)]
-    rec["pruning"] = pruning_table(sol.value, problem)
+    rec["head_scores"] = [s.tolist() for s in q["head_scores"]]
+    rec["pruning"] = q["pruning"]
     return rec
 
 

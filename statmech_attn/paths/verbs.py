@@ -26,7 +26,7 @@ def load_problem(cfg: PathsSpec) -> tuple[PathsProblem, PathsData]:
     if cfg.data.npz:
         data = load_data(cfg.data.npz, "data.npz")
     else:
-        data = _task.hmm_task(cfg.data.hmm)
+        data = _task.hmm_task_cached(cfg.data.hmm)
     model = model_from_config(cfg.model, data.heads)
     return problem_from_data(model, data), data
 
