@@ -80,17 +80,45 @@ def test_plot_functions_label_their_axes(quick_run):
     report = json.loads((out / "report.json").read_text())
     c = report["points"][-1]["comparisons"]
     fig, ax = plots.plot_order_parameters(np.asarray(c["U1"]["theory"]), np.asarray(c["U1"]["simulation"]), np.asarray(c["U1"]["se"]))
-    assert [a.get_xlabel() for a in ax] == ["path π'"] * 3 and ax[0].get_title() == "theory $U_1$"
+    assert [a.get_xlabel() for a in ax] == ["path π′"] * 3 and ax[0].get_title() == "theory $U_1$"
     fig, ax = plots.plot_predictor(c["f_mean"]["theory"], c["f_mean"]["simulation"], c["f_mean"]["se"],
                                    c["f_var"]["theory"], c["f_var"]["simulation"], c["f_var"]["se"])
-    assert ax[0].get_xlabel() == "theory ⟨f*⟩" and ax[1].get_ylabel() == "simulation ⟨δf*²⟩"
+    assert ax[0].get_xlabel() == "theory ⟨f*⟩ (a.u.)" and ax[1].get_ylabel() == "simulation (a.u.)"
     fig, ax = plots.plot_test_error_vs_alpha(np.array([0.5, 1, 2]), np.array([1.2, 1.0, 0.8]), np.array([1.0]),
                                              np.array([1.05]), np.array([0.02]))
-    assert ax.get_xlabel() == "α = P/N" and ax.get_ylabel() == "test error ε_g"
+    assert ax.get_xlabel() == "α = P/N" and ax.get_ylabel() == "test error ε_g (a.u.)"
     fig, ax = plots.plot_discrepancy_vs_inverse_width([8, 16, 32], {"f_mean": np.array([0.2, 0.1, 0.05])},
                                                       fit={"c0": 0.0, "c1": 1.6})
-    assert ax.get_xlabel() == "1/N" and ax.get_ylabel().startswith("relative discrepancy")
+    assert ax.get_xlabel() == "inverse width 1/N" and ax.get_ylabel().startswith("relative discrepancy")
     assert len(ax.get_lines()) == 2
+
+    # every figure of the report: each panel labelled, every colour bar labelled
+    figs = plots.figures_from_report(report)
+    assert figs
+    for fig, stem in figs:
+        for a in fig.axes:
+            if a.get_label() == "<colorbar>":
+                assert a.get_xlabel() or a.get_ylabel(), f"{stem}: unlabelled colour bar"
+            else:
+                assert a.get_xlabel() and a.get_ylabel(), f"{stem}: {a.get_title()}"
+    # the order parameters: U_1, U_2 and U_a, paths named by head sequence, one scale for theory and simulation
+    fig, ax = plots.plot_order_parameter_comparison(c)
+    assert [a.get_title() for a in ax[:, 0]] == ["theory $U_{1}$", "theory $U_{2}$", "theory $U_a$"]
+    assert [t.get_text() for t in ax[0, 0].get_yticklabels()] == ["h1→h1", "h1→h2", "h2→h1", "h2→h2"]
+    assert [t.get_text() for t in ax[1, 1].get_xticklabels()] == ["h1", "h2"]
+    assert len({a.images[0].get_clim() for a in ax[:, :2].ravel()}) == 1
+    assert sorted(a.get_xlabel() for a in fig.axes if a.get_label() == "<colorbar>") == [
+        "$U_\\ell$, $U_a$ entry (a.u.)", "z = (sim. − theory) / SE"]
+    from statmech_attn._style import style_context
+
+    with style_context("paper"):
+        fig, _ = plots.plot_predictor(c["f_mean"]["theory"], c["f_mean"]["simulation"], c["f_mean"]["se"],
+                                      c["f_var"]["theory"], c["f_var"]["simulation"], c["f_var"]["se"])
+        assert abs(fig.get_figwidth() - 3.4) < 1e-9  # one journal column, the style's fonts
+        assert fig.axes[0].xaxis.label.get_fontsize() == 8
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 def test_bad_validate_key_exits_2_with_one_line(tmp_path):

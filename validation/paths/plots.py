@@ -7,61 +7,107 @@ shows the figure; :func:`figures_from_report` builds all of them from a saved re
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from statmech_attn._style import figsize
+from statmech_attn.paths.plots import draw_order_parameter, heads_from_dims, path_names
+
 __all__ = [
     "plot_order_parameters",
+    "plot_order_parameter_comparison",
     "plot_predictor",
     "plot_test_error_vs_alpha",
     "plot_discrepancy_vs_inverse_width",
     "figures_from_report",
 ]
 
-_STYLE = {"font.size": 9, "axes.labelsize": 9, "axes.titlesize": 9, "legend.fontsize": 8,
-          "xtick.labelsize": 8, "ytick.labelsize": 8, "axes.spines.top": False, "axes.spines.right": False}
-
-
-def _figure(ncols: int, width: float = 3.2, height: float = 2.8) -> tuple[Any, Any]:
+def _figure(ncols: int, nrows: int = 1, *, aspect: float | None = None) -> tuple[Any, Any]:
+    """A figure of ``nrows × ncols`` panels sized by the style in force (``paper``: one column for one
+    or two panels); fonts come from the style, not from here."""
     import matplotlib.pyplot as plt
 
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(1, ncols, figsize=(width * ncols, height), constrained_layout=True, squeeze=False)
+    fig, ax = plt.subplots(nrows, ncols, figsize=figsize(ncols, nrows, aspect=aspect), layout="constrained",
+                           squeeze=False)
+    if nrows > 1:
+        return fig, ax
     return fig, ax[0] if ncols > 1 else ax[0, 0]
 
 
-def plot_order_parameters(theory: np.ndarray, simulation: np.ndarray, se: np.ndarray | None = None, *,
-                          name: str = "U_1", title: str = "") -> tuple[Any, Any]:
-    """Theory and sampled order-parameter matrices side by side (shared colour scale), plus
-    (simulation − theory)/SE when standard errors are given."""
-    import matplotlib.pyplot as plt
+def _z(theory: np.ndarray, simulation: np.ndarray, se: np.ndarray) -> np.ndarray:
+    se = np.atleast_2d(np.asarray(se, dtype=float))
+    return (np.atleast_2d(simulation) - np.atleast_2d(theory)) / np.where(se > 0, se, np.inf)
 
+
+def _order_parameter_row(fig: Any, axes: Sequence[Any], theory: np.ndarray, simulation: np.ndarray,
+                         se: np.ndarray | None, *, name: str, layer: int, n_layers: int, names: Sequence[str] | None,
+                         lim: float, zlim: float) -> tuple[Any, Any]:
+    """Theory, simulation (and z) of one order parameter on ``axes``; returns (value image, z image)."""
+    im = imz = None
+    for a, m, what in zip(axes, (theory, simulation), ("theory", "simulation")):
+        im = draw_order_parameter(a, m, names, vmin=-lim, vmax=lim, layer=layer, n_layers=n_layers)
+        a.set_title(f"{what} ${name}$")
+    if se is not None and len(axes) > 2:
+        imz = draw_order_parameter(axes[2], _z(theory, simulation, se), names, vmin=-zlim, vmax=zlim, cmap="PuOr_r",
+                                   layer=layer, n_layers=n_layers)
+        axes[2].set_title("(simulation − theory) / SE")
+    if np.atleast_2d(theory).size == 1:  # a scalar (U_a): one readout cell, value written in it
+        for a in axes:
+            a.set_xticks([0], [""])
+            a.set_yticks([0], [""])
+            a.set_xlabel("readout")
+            a.set_ylabel("readout")
+    return im, imz
+
+
+def plot_order_parameters(theory: np.ndarray, simulation: np.ndarray, se: np.ndarray | None = None, *,
+                          name: str = "U_1", title: str = "", names: Sequence[str] | None = None,
+                          layer: int = 1, n_layers: int = 1) -> tuple[Any, Any]:
+    """Theory and sampled order-parameter matrices side by side (one labelled colour scale), plus
+    (simulation − theory)/SE when standard errors are given. ``names`` label the (sub-)paths
+    (default: ``h1``, ``h2``… for a single layer, else ``π1``…)."""
     theory, simulation = np.atleast_2d(theory), np.atleast_2d(simulation)
-    panels = [(theory, f"theory ${name}$"), (simulation, f"simulation ${name}$")]
-    fig, ax = _figure(3 if se is not None else 2, width=2.6, height=2.4)
-    vmax = float(max(np.max(np.abs(theory)), np.max(np.abs(simulation)), 1e-12))
-    with plt.rc_context(_STYLE):
-        for a, (m, t) in zip(ax, panels):
-            im = a.imshow(m, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-            a.set_title(t)
-            a.set_xlabel("path π'")
-            a.set_ylabel("path π")
-            a.set_xticks(range(m.shape[1]))
-            a.set_yticks(range(m.shape[0]))
-        fig.colorbar(im, ax=list(ax[:2]), shrink=0.8)
-        if se is not None:
-            z = (simulation - theory) / np.where(np.atleast_2d(se) > 0, np.atleast_2d(se), np.inf)
-            zmax = float(max(3.0, np.max(np.abs(z))))
-            im2 = ax[2].imshow(z, cmap="PuOr_r", vmin=-zmax, vmax=zmax)
-            ax[2].set_title("(simulation − theory) / SE")
-            ax[2].set_xlabel("path π'")
-            ax[2].set_ylabel("path π")
-            ax[2].set_xticks(range(z.shape[1]))
-            ax[2].set_yticks(range(z.shape[0]))
-            fig.colorbar(im2, ax=ax[2], shrink=0.8)
-        if title:
-            fig.suptitle(title)
+    if names is None:
+        heads = (theory.shape[0],) if n_layers == 1 else None
+        names = path_names(heads) if heads is not None else None
+    fig, ax = _figure(3 if se is not None else 2)
+    lim = float(max(np.max(np.abs(theory)), np.max(np.abs(simulation)), 1e-12))
+    zlim = float(max(3.0, np.max(np.abs(_z(theory, simulation, se))))) if se is not None else 3.0
+    im, imz = _order_parameter_row(fig, ax, theory, simulation, se, name=name, layer=layer, n_layers=n_layers,
+                                   names=names, lim=lim, zlim=zlim)
+    fig.colorbar(im, ax=list(ax[:2]), shrink=0.8).set_label(f"${name}$ entry (a.u.)")
+    if imz is not None:
+        fig.colorbar(imz, ax=ax[2], shrink=0.8).set_label("z = (sim. − theory) / SE")
+    if title:
+        fig.suptitle(title)
+    return fig, ax
+
+
+def plot_order_parameter_comparison(comparisons: Mapping[str, Mapping[str, Any]], *, title: str = "") -> tuple[Any, Any]:
+    """Every order parameter of one validation point: a row per U_1 … U_L and U_a (a 1×1 panel), columns
+    theory | simulation | (simulation − theory)/SE. Theory and simulation of all rows share one colour
+    scale, the z panels another; paths are named by head sequence (``h1→h2``)."""
+    keys = sorted((k for k in comparisons if re.fullmatch(r"U\d+", k)), key=lambda k: int(k[1:]))
+    rows = [(k, f"U_{{{k[1:]}}}", int(k[1:])) for k in keys] + ([("U_a", "U_a", 0)] if "U_a" in comparisons else [])
+    mats = {k: tuple(np.atleast_2d(np.asarray(comparisons[k][f], dtype=float)) for f in ("theory", "simulation", "se"))
+            for k, _, _ in rows}
+    L = len(keys)
+    heads = heads_from_dims([mats[k][0].shape[0] for k in keys])
+    lim = float(max([np.max(np.abs(m[i])) for m in mats.values() for i in (0, 1)] + [1e-12]))
+    zlim = float(max([3.0] + [np.max(np.abs(_z(*m))) for m in mats.values()]))
+    fig, ax = _figure(3, len(rows), aspect=0.9)
+    im = imz = None
+    for r, (k, name, layer) in enumerate(rows):
+        names = path_names(heads, layer) if heads is not None and layer else None
+        a, b = _order_parameter_row(fig, ax[r], *mats[k], name=name, layer=max(layer, 1), n_layers=L, names=names,
+                                    lim=lim, zlim=zlim)
+        im, imz = im or a, imz or b
+    fig.colorbar(im, ax=list(ax[:, :2].ravel()), shrink=0.6, location="bottom").set_label("$U_\\ell$, $U_a$ entry (a.u.)")
+    fig.colorbar(imz, ax=list(ax[:, 2]), shrink=0.9, location="bottom").set_label("z = (sim. − theory) / SE")
+    if title:
+        fig.suptitle(title)
     return fig, ax
 
 
@@ -69,24 +115,22 @@ def plot_predictor(theory_mean: np.ndarray, sim_mean: np.ndarray, sim_mean_se: n
                    theory_var: np.ndarray, sim_var: np.ndarray, sim_var_se: np.ndarray, *,
                    gp_mean: np.ndarray | None = None, title: str = "") -> tuple[Any, Any]:
     """Predictor mean and variance on test inputs: simulation (±1 SE) against theory, with y = x."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = _figure(2)
-    with plt.rc_context(_STYLE):
-        for a, th, sim, se, lab in ((ax[0], theory_mean, sim_mean, sim_mean_se, "⟨f*⟩"),
-                                    (ax[1], theory_var, sim_var, sim_var_se, "⟨δf*²⟩")):
-            th, sim, se = map(np.asarray, (th, sim, se))
-            lo, hi = float(min(th.min(), (sim - se).min())), float(max(th.max(), (sim + se).max()))
-            pad = 0.05 * (hi - lo + 1e-12)
-            a.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.6", lw=0.8, zorder=0)
-            a.errorbar(th, sim, yerr=se, fmt="o", ms=3, lw=0.8, capsize=1.5, color="C0", label="NUTS ± SE")
-            a.set_xlabel(f"theory {lab}")
-            a.set_ylabel(f"simulation {lab}")
-        if gp_mean is not None:
-            ax[0].plot(np.asarray(theory_mean), np.asarray(gp_mean), "x", ms=3, color="C3", label="GP limit")
-        ax[0].legend(frameon=False)
-        if title:
-            fig.suptitle(title)
+    fig, ax = _figure(2, aspect=1.0)
+    for a, th, sim, se, lab, what in ((ax[0], theory_mean, sim_mean, sim_mean_se, "⟨f*⟩", "predictor mean"),
+                                      (ax[1], theory_var, sim_var, sim_var_se, "⟨δf*²⟩", "predictor variance")):
+        th, sim, se = map(np.asarray, (th, sim, se))
+        lo, hi = float(min(th.min(), (sim - se).min())), float(max(th.max(), (sim + se).max()))
+        pad = 0.05 * (hi - lo + 1e-12)
+        a.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.6", lw=0.8, zorder=0, label="y = x")
+        a.errorbar(th, sim, yerr=se, fmt="o", ms=3, lw=0.8, color="C0", label="NUTS ± SE")
+        a.set_xlabel(f"theory {lab} (a.u.)")
+        a.set_ylabel(f"simulation {lab} (a.u.)" if lab == "⟨f*⟩" else "simulation (a.u.)")
+        a.set_title(f"{what} {lab}")
+    if gp_mean is not None:
+        ax[0].plot(np.asarray(theory_mean), np.asarray(gp_mean), "x", ms=3, color="C3", label="GP limit")
+    fig.legend(*ax[0].get_legend_handles_labels(), loc="outside lower center", ncol=3)  # below, over no data
+    if title:
+        fig.suptitle(title)
     return fig, ax
 
 
@@ -95,22 +139,22 @@ def plot_test_error_vs_alpha(curve_alpha: np.ndarray, curve_error: np.ndarray, s
                              gd_alpha: np.ndarray | None = None, gd_error: np.ndarray | None = None,
                              title: str = "") -> tuple[Any, Any]:
     """Test error ε_g vs α = P/N: theory curve, GP-limit curve, NUTS points (± SE) and GD points."""
-    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
-    fig, ax = _figure(1, width=3.6)
-    with plt.rc_context(_STYLE):
-        ax.plot(curve_alpha, curve_error, "-" if len(curve_alpha) > 1 else "D", ms=4, color="C0", label="theory (saddle point)")
-        if gp_error is not None:
-            ax.plot(curve_alpha, gp_error, "--" if len(curve_alpha) > 1 else "+", color="0.5", label="GP limit")
-        ax.errorbar(sim_alpha, sim_error, yerr=sim_se, fmt="o", ms=4, capsize=2, color="C1", label="NUTS ± SE")
-        if gd_alpha is not None and gd_error is not None and len(gd_alpha):
-            ax.plot(gd_alpha, gd_error, "s", ms=4, mfc="none", color="C2", label="gradient descent")
-        ax.set_xscale("log")
-        ax.set_xlabel("α = P/N")
-        ax.set_ylabel("test error ε_g")
-        ax.legend(frameon=False)
-        if title:
-            ax.set_title(title)
+    fig, ax = _figure(1)
+    ax.plot(curve_alpha, curve_error, "-" if len(curve_alpha) > 1 else "D", color="C0", label="theory (saddle point)")
+    if gp_error is not None:
+        ax.plot(curve_alpha, gp_error, "--" if len(curve_alpha) > 1 else "+", color="0.5", label="GP limit")
+    ax.errorbar(sim_alpha, sim_error, yerr=sim_se, fmt="o", color="C1", label="NUTS ± SE")
+    if gd_alpha is not None and gd_error is not None and len(gd_alpha):
+        ax.plot(gd_alpha, gd_error, "s", mfc="none", color="C2", label="gradient descent")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("α = P/N")
+    ax.set_ylabel("test error ε_g (a.u.)")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2)  # below the axes: covers no data
+    if title:
+        ax.set_title(title)
     return fig, ax
 
 
@@ -118,24 +162,29 @@ def plot_discrepancy_vs_inverse_width(widths: Sequence[float], discrepancies: Ma
                                       fit: Mapping[str, float] | None = None, title: str = "") -> tuple[Any, Any]:
     """Relative discrepancy |theory − simulation| (noise-corrected) vs 1/N, per statistic, with the
     fitted c₀ + c₁/N of the overall discrepancy."""
-    import matplotlib.pyplot as plt
-
     inv = 1.0 / np.asarray(widths, dtype=np.float64)
-    fig, ax = _figure(1, width=3.6)
-    with plt.rc_context(_STYLE):
-        for i, (k, d) in enumerate(discrepancies.items()):
-            ax.plot(inv, d, "o-", ms=3, lw=1, color=f"C{i}", label=k)
-        if fit is not None:
-            xs = np.linspace(0.0, float(inv.max()) * 1.05, 50)
-            ax.plot(xs, fit["c0"] + fit["c1"] * xs, ":", color="k", lw=1, label="fit c₀ + c₁/N (overall)")
-        ax.set_xlim(left=0.0)
-        ax.set_ylim(bottom=0.0)
-        ax.set_xlabel("1/N")
-        ax.set_ylabel("relative discrepancy |theory − simulation|")
-        ax.legend(frameon=False, ncol=2)
-        if title:
-            ax.set_title(title)
+    fig, ax = _figure(1)
+    for i, (k, d) in enumerate(discrepancies.items()):
+        ax.plot(inv, d, "o-", color=f"C{i}", label=_STAT_NAMES.get(k, k))
+    if fit is not None:
+        xs = np.linspace(0.0, float(inv.max()) * 1.05, 50)
+        ax.plot(xs, fit["c0"] + fit["c1"] * xs, ":", color="k", label="fit c₀ + c₁/N (overall)")
+    ax.set_xlim(left=0.0)
+    ax.set_ylim(bottom=0.0)
+    ax.set_xlabel("inverse width 1/N")
+    ax.set_ylabel("relative discrepancy |theory − simulation|")
+    # many statistics: the legend goes outside the axes, so it covers no data
+    if len(discrepancies) + (fit is not None) > 3:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    else:
+        ax.legend(loc="best")
+    if title:
+        ax.set_title(title)
     return fig, ax
+
+
+_STAT_NAMES = {"U1": "$U_1$", "U2": "$U_2$", "U3": "$U_3$", "U_a": "$U_a$", "f_mean": "mean ⟨f*⟩",
+               "f_var": "variance ⟨δf*²⟩", "test_error": "test error ε_g", "overall": "overall"}
 
 
 def figures_from_report(report: Mapping[str, Any]) -> list[tuple[Any, str]]:
@@ -149,8 +198,7 @@ def figures_from_report(report: Mapping[str, Any]) -> list[tuple[Any, str]]:
         ttl = (f"α = {p['alpha']:g}, N = {p['width']}" + (f", seed {p['seed']}" if many_seeds else "")
                + ("" if p.get("used") else " (not mixed)"))
         if "U1" in c:
-            figs.append((plot_order_parameters(np.asarray(c["U1"]["theory"]), np.asarray(c["U1"]["simulation"]),
-                                               np.asarray(c["U1"]["se"]), name="U_1", title=ttl)[0], f"order_parameters_{tag}"))
+            figs.append((plot_order_parameter_comparison(c, title=ttl)[0], f"order_parameters_{tag}"))
         if "f_mean" in c and "f_var" in c:
             figs.append((plot_predictor(c["f_mean"]["theory"], c["f_mean"]["simulation"], c["f_mean"]["se"],
                                         c["f_var"]["theory"], c["f_var"]["simulation"], c["f_var"]["se"],
