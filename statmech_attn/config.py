@@ -404,6 +404,18 @@ def _coerce(tp: Any, value: Any, name: str, base_dir: Path) -> Any:
     raise TypeError(f"config field {name}: unsupported type {tp!r}")  # a schema bug, not user input
 
 
+def _is_seed(name: str) -> bool:
+    return name in ("seed", "seeds") or name.startswith("seed_") or name.endswith("_seed")
+
+
+def _check_seed(value: Any, name: str) -> None:
+    """Seeds are integers >= 0 (NumPy's and JAX's generators refuse negative ones)."""
+    for i, v in enumerate(value if isinstance(value, (list, tuple)) else [value]):
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v < 0:
+            raise InputError(name if not isinstance(value, (list, tuple)) else f"{name}[{i}]", v,
+                             "a seed must be an integer >= 0")
+
+
 def build(cls: type[C], table: Mapping[str, Any], *, name: str = "", base_dir: str | Path = ".") -> C:
     """Build the frozen dataclass ``cls`` from a TOML table, validating every field.
 
@@ -454,6 +466,8 @@ def build(cls: type[C], table: Mapping[str, Any], *, name: str = "", base_dir: s
                 value = build(_unwrap_optional(tp)[0], {}, name=dotted(fname), base_dir=base)
             else:
                 raise InputError(dotted(fname), None, f"is required ({_type_name(tp)})")
+        if _is_seed(fname) and value is not None:
+            _check_seed(value, dotted(fname))
         check = f.metadata.get("check")
         if check is not None and value is not None:
             try:

@@ -366,9 +366,12 @@ def read_result(run_dir: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise InputError("run_dir", str(run_dir), "has no result.json (not a finished statmech_attn run)")
     try:
-        return json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise InputError("run_dir", str(p), f"is not valid JSON ({e})") from None
+        record = json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as e:
+        raise InputError("run_dir", str(p), f"is not valid JSON ({e.__class__.__name__}); the run folder is damaged") from None
+    if not isinstance(record, dict) or not isinstance(record.get("result", {}), dict):
+        raise InputError("run_dir", str(p), "is not a statmech_attn result record (damaged run folder)")
+    return record
 
 
 def read_arrays(run_dir: str | Path) -> dict[str, np.ndarray]:

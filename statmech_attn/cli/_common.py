@@ -196,7 +196,12 @@ def execute(command: str, config: Path, *, out: Path | None = None, as_json: boo
     """Run one verb from the command line; raises typer.Exit with the exit code."""
     from ._run import run_verb
 
-    with boundary():
+    import warnings
+
+    with boundary(), warnings.catch_warnings():
+        # NumPy's overflow/invalid warnings would add lines to stderr; a non-finite result is refused
+        # (one line) where it would be written, so the warning carries nothing more
+        warnings.simplefilter("ignore", RuntimeWarning)
         r = run_verb(command, config, sets=sets or (), out=out, force=force, resume=resume, verb=verb,
                      **options)
     output = r.output

@@ -57,8 +57,15 @@ class EnergyConfig:
     def _check_degenerate(self) -> None:
         """Refuse inputs whose diagnostics are 0/0: a zero token (expansion |x'|/|x|), and under layer
         norm a token with zero variance across its d entries (LN divides by its standard deviation)."""
+        big = float(np.max(np.abs(self.tokens)))
+        if big > 1e100:
+            raise InputError("tokens", f"max |entry| {big:.3g}", "entries must stay below 1e100 in magnitude "
+                             "(squared norms and logits would leave the range of float64)")
         x = self.tokens - self.tokens.mean(axis=0, keepdims=True) if self.center_tokens else self.tokens
         norms = np.linalg.norm(x, axis=1)
+        if self.beta * float(np.max(norms)) ** 2 * self.weight_scale ** 2 > 1e200:
+            raise InputError("beta", self.beta, f"β |x|² = {self.beta * float(np.max(norms)) ** 2:.3g} for these "
+                             "tokens: the attention logits would leave the range of float64; lower beta")
         scale = max(float(np.max(np.abs(self.tokens))), np.finfo(float).tiny)
         zero = np.flatnonzero(norms <= 1e-12 * scale) if np.any(norms > 0) else np.arange(x.shape[0])
         if zero.size:

@@ -125,3 +125,10 @@ class OversmoothingTrainSpec(c.Spec):
 
     seed: int = 0
     train: TrainTable = c.field(default_factory=TrainTable)
+
+    def memory_terms(self) -> list:
+        """(parameter, value, bytes) of the demo's task (n = 8 tokens, d = 6) and its traced loops."""
+        t, n, d = self.train, 8, 6
+        return [("train.sequences", t.sequences, c.nbytes(t.sequences, n, n + d) * (t.depth + t.probe_depth + 4) * 3),
+                ("train.steps", t.steps, c.nbytes(t.steps, 8)),
+                ("train.depth", t.depth, c.nbytes(t.depth, t.sequences, n, d) * 4)]

@@ -106,13 +106,16 @@ class PathsSpec(Spec):
         bounded from their headers when read)."""
         from ..config import nbytes
 
+        v = self.validate
+        w = max(v.widths) if v.widths else 0
+        out = [("validate.widths", w, nbytes(w, w, v.num_chains) * 4 + nbytes(v.num_chains, v.num_samples, w) * 2)]
         h = self.data.hmm
         if h is None:
-            return []
+            return out
         heads = [len(layer) for layer in h.layer_heads]
         h_tot = math.prod(heads)
         P, S, N0 = h.n_train + h.n_test, h.tokens, h.n_features
-        return [("data.hmm.n_train", h.n_train, nbytes(h.n_train, h.n_train, h_tot, h_tot) * 3),
+        return out + [("data.hmm.n_train", h.n_train, nbytes(h.n_train, h.n_train, h_tot, h_tot) * 3),
                 ("data.hmm.n_features", h.n_features, nbytes(P, S, N0) * 2 + nbytes(P, N0, h_tot) * 2),
                 ("data.hmm.tokens", h.tokens, nbytes(P, len(heads), max(heads), S, S) * 2),
                 ("data.hmm.n_test", h.n_test, nbytes(h.n_test, h.n_train, h_tot, h_tot))]

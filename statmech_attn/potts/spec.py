@@ -265,6 +265,10 @@ class PottsSpec(Spec):
             s = self.sampler
             out.append(("sampler.n_samples", s.n_samples, nbytes(s.n_samples, L, 2)))
             out.append(("sampler.chains", s.chains, nbytes(s.chains, L, C, 4)))
+        if self.replica is not None and self.validate.sizes:
+            n_max = max(self.validate.sizes)
+            a_max = max(1.0, float(np.max(self.replica.alpha_grid)))
+            out.append(("validate.sizes", n_max, nbytes(n_max, n_max, a_max, 3) + nbytes(self.validate.n_test, n_max, 2)))
         t = self.train
         out.append(("train.embed_dim", t.embed_dim, nbytes(t.batch_size, t.embed_dim, t.embed_dim, t.heads, 4)))
         return out
