@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 BASELINE_CODE = "import jax, jax.numpy as jnp; jnp.ones(3).sum().block_until_ready()"
 _CACHE_VARS = ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
-               "JAX_COMPILATION_CACHE_MAX_SIZE", "STATMECH_ATTN_JAX_CACHE", "STATMECH_ATTN_CACHE")
+               "JAX_COMPILATION_CACHE_MAX_SIZE", "STATMECH_ATTN_CACHE")
 
 # (key, label, target ratio to the baseline)
 TARGETS = {
@@ -106,7 +106,6 @@ def base_env(cache_home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _CACHE_VARS}
     env["JAX_PLATFORMS"] = "cpu"
     env["XDG_CACHE_HOME"] = str(cache_home)
-    env["STATMECH_ATTN_CACHE"] = "1"  # the opt-in of versions before the cache was on by default
     env.pop("CI", None)
     return env
 

@@ -11,7 +11,7 @@ environment variables, for the processes it starts: CLI subprocesses, dask worke
   CPU programs for the host's instruction set, so a home folder shared by machines of different
   CPUs (a cluster's login and compute nodes) would otherwise hand one machine's executables to the
   other;
-- off with ``STATMECH_ATTN_JAX_CACHE=0`` (or ``false``/``no``/``off``);
+- off with ``STATMECH_ATTN_CACHE=0`` (or ``false``/``no``/``off``);
 - a ``JAX_COMPILATION_CACHE_DIR`` of the user's own (or a folder already set with
   ``jax.config.update``) wins and is left as it is;
 - bounded (2 GiB, least recently used entries evicted); the bound also switches on JAX's file lock,
@@ -41,7 +41,7 @@ from typing import Iterator
 __all__ = ["CACHE_MAX_BYTES", "MIN_COMPILE_TIME_S", "OPT_OUT_ENV", "cache_folder",
            "compilation_cache_disabled", "enable_compilation_cache"]
 
-OPT_OUT_ENV = "STATMECH_ATTN_JAX_CACHE"
+OPT_OUT_ENV = "STATMECH_ATTN_CACHE"
 CACHE_MAX_BYTES = 2 * 1024**3
 # programs that compile faster than this are not written (reading an entry back costs a few ms)
 MIN_COMPILE_TIME_S = 0.1

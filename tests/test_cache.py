@@ -53,7 +53,7 @@ _PROBE = textwrap.dedent("""
     }))
 """)
 
-_CACHE_VARS = ("STATMECH_ATTN_JAX_CACHE", "STATMECH_ATTN_CACHE", "JAX_COMPILATION_CACHE_DIR",
+_CACHE_VARS = ("STATMECH_ATTN_CACHE", "JAX_COMPILATION_CACHE_DIR",
                "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "JAX_COMPILATION_CACHE_MAX_SIZE")
 
 
@@ -101,7 +101,7 @@ def test_cache_is_on_by_default_in_the_user_cache_folder_and_a_second_process_re
 def test_opt_out_and_the_users_own_folder(tmp_path):
     xdg, work = tmp_path / "xdg", tmp_path / "work"
     for off in ("0", "False"):
-        r = _probe(work, XDG_CACHE_HOME=str(xdg), STATMECH_ATTN_JAX_CACHE=off)
+        r = _probe(work, XDG_CACHE_HOME=str(xdg), STATMECH_ATTN_CACHE=off)
         assert r["path"] is None and r["jax_dir"] is None and r["hits"] == 0
     assert not xdg.exists()
 

@@ -336,7 +336,7 @@ def test_two_concurrent_runs_on_one_out_one_success_one_refusal(tmp_path, cfgs):
     out = tmp_path / "run"
     cmd = [sys.executable, "-c", "from statmech_attn.cli import app; app()",
            "oversmoothing", "analyse", str(cfgs / "os.toml"), "--out", str(out), "--set", "oversmoothing.depth=400"]
-    env = dict(os.environ, STATMECH_ATTN_JAX_CACHE="0")
+    env = dict(os.environ, STATMECH_ATTN_CACHE="0")
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
     results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
     codes = sorted(c for c, _ in results)

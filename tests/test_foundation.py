@@ -99,26 +99,3 @@ def test_run_directory_is_atomic_and_finite(tmp_path):
     assert (stranger / "thesis.tex").exists()
 
 
-def test_cli_compilation_cache_folder(tmp_path, monkeypatch):
-    """With STATMECH_ATTN_CACHE=1 the console script keeps compiled solvers under $XDG_CACHE_HOME/statmech_attn/jax."""
-    import jax
-
-    from statmech_attn.cli import enable_compilation_cache
-
-    before = jax.config.jax_compilation_cache_dir
-    before_size = jax.config.jax_compilation_cache_max_size
-    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    try:
-        monkeypatch.setenv("STATMECH_ATTN_CACHE", "0")
-        assert enable_compilation_cache() is None
-        monkeypatch.delenv("STATMECH_ATTN_CACHE")
-        assert enable_compilation_cache() is None  # opt-in
-        monkeypatch.setenv("STATMECH_ATTN_CACHE", "1")
-        path = enable_compilation_cache()
-        assert path == tmp_path / "statmech_attn" / "jax" and path.is_dir()
-        assert jax.config.jax_compilation_cache_dir == str(path)
-        assert jax.config.jax_compilation_cache_max_size > 0  # bounded, hence locked across processes
-    finally:
-        jax.config.update("jax_compilation_cache_dir", before)
-        jax.config.update("jax_compilation_cache_max_size", before_size)

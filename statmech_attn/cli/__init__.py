@@ -11,9 +11,7 @@ missing argument) is one line too, never a usage box.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -110,36 +108,11 @@ def version() -> None:
 _register()
 
 
-CACHE_MAX_BYTES = 2 * 1024**3
-
-
-def enable_compilation_cache() -> Path | None:
-    """With ``STATMECH_ATTN_CACHE=1``, keep compiled solvers between runs: JAX's persistent
-    compilation cache in ``$XDG_CACHE_HOME/statmech_attn/jax`` (default ``~/.cache/statmech_attn/jax``).
-
-    A second run of a verb on problems of the same shapes then skips XLA compilation (seconds per
-    solver). Opt-in: reading NumPyro's compiled NUTS block back from the cache once crashed a process
-    (jax 0.10, CPU). Left alone when ``JAX_COMPILATION_CACHE_DIR`` is set. Returns the folder used, or None.
-    """
-    if os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.environ.get("STATMECH_ATTN_CACHE", "0") != "1":
-        return None
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    path = base / "statmech_attn" / "jax"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None  # read-only home: run without the cache
-    import jax
-
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
-    # a size bound switches on JAX's file lock: processes sharing the folder never read a half-written entry
-    jax.config.update("jax_compilation_cache_max_size", CACHE_MAX_BYTES)
-    return path
-
-
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: JAX's compilation cache on (``STATMECH_ATTN_CACHE=0`` switches it
+    off), then the app."""
+    from .._cache import enable_compilation_cache
+
     enable_compilation_cache()
     app()
 
