@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 from .._verb import PlotFn, Verb, VerbOutput
 from ..errors import InputError
 
-THEORIES = ("paths", "potts", "energy", "oversmoothing", "factors")
+THEORIES = ("paths", "potts", "energy", "oversmoothing", "factors", "theory")
 
 
 def _modules(theory: str) -> list[Any]:
@@ -25,8 +25,8 @@ def _modules(theory: str) -> list[Any]:
     for name in (f"statmech_attn.{theory}.verbs", f"statmech_attn.validation.{theory}.verbs"):
         try:
             mods.append(importlib.import_module(name))
-        except ModuleNotFoundError as e:
-            if e.name != name:
+        except ModuleNotFoundError as e:  # the theory has no such module (or no such package)
+            if not (e.name and (name == e.name or name.startswith(e.name + "."))):
                 raise
     return mods
 

@@ -13,6 +13,7 @@ raise :class:`statmech_attn.errors.InputError` naming the parameter.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import runpy
 from pathlib import Path
@@ -28,9 +29,11 @@ from .solve import solve as _solve
 from .solve import sweep as _sweep
 from .spec import Theory
 
-from .._verb import VerbOutput
+from .. import config as c
+from .._verb import Verb, VerbOutput
 
-__all__ = ["VerbOutput", "load_theory", "parse_sets", "derive", "solve", "sweep", "plot", "SOLVER_KEYS"]
+__all__ = ["VerbOutput", "TheoryRun", "load_theory", "parse_sets", "derive", "solve", "sweep", "plot",
+           "SOLVER_KEYS", "VERBS", "PLOTS"]
 
 SOLVER_KEYS = {"method": str, "tol": float, "max_steps": int, "damping": float, "cubature_order": int}
 _CACHE: dict[tuple[str, float], Theory] = {}
@@ -215,6 +218,48 @@ def plot(run_dir: str | Path) -> list[tuple[Any, str]]:
         raise InputError("run_dir", str(run_dir), f"holds a '{record.get('theory')} {record.get('verb')}' run; "
                          "expected 'theory sweep'")
     return figures(record["result"])
+
+
+@dataclasses.dataclass(frozen=True)
+class TheoryRun(c.Spec):
+    """What ``theory solve`` / ``theory sweep`` run (the config of ``statmech_attn.run("theory ...", {...})``;
+    the command line fills it from its arguments)."""
+
+    file: str = c.field("", path=True, doc="the theory file (Python that defines `theory`; it is executed)")
+    set: tuple[str, ...] = c.field((), doc="control parameters and solver settings, e.g. 'alpha=2', 'tol=1e-12'")
+    over: str = c.field("", doc="sweep: the control parameter to sweep")
+    values: tuple[float, ...] = c.field((), doc="sweep: the values of `over`")
+    arclength: bool = c.field(False, doc="sweep: follow the branch through folds from min to max of `values`")
+    chunk: int = c.field(25, check=c.at_least(1), doc="sweep: values per grid task (continuation runs inside)")
+
+    def __post_init__(self) -> None:
+        if not self.file:
+            raise InputError("file", self.file, "is required: a theory file (Python that defines `theory`)")
+
+
+def run_solve(spec: TheoryRun) -> VerbOutput:
+    """``theory solve``: one certified solve of the file's theory."""
+    return solve(spec.file, spec.set)
+
+
+def run_sweep(spec: TheoryRun, *, out: str | Path | None = None, resume: bool = False,
+              scheduler: str | None = None) -> VerbOutput:
+    """``theory sweep``: continuation along ``over`` through the grid layer (resume, dask)."""
+    if not spec.over:
+        raise InputError("over", spec.over, "is required: the control parameter to sweep")
+    return sweep(spec.file, spec.over, spec.values, spec.set, out=out, resume=resume, scheduler=scheduler,
+                 chunk=spec.chunk, arclength=spec.arclength)
+
+
+def plot_sweep(record: dict[str, Any], arrays: dict[str, Any]) -> list[tuple[Any, str]]:
+    """Figures of a saved ``theory sweep`` run."""
+    from .plots import figures
+
+    return figures(record["result"])
+
+
+VERBS = {"solve": Verb(TheoryRun, run_solve), "sweep": Verb(TheoryRun, run_sweep, grid=True)}
+PLOTS = {"sweep": plot_sweep}
 
 
 def values_grid(values: str | None = None, vmin: float | None = None, vmax: float | None = None,

@@ -163,3 +163,29 @@ def test_python_api_errors():
         solve(th, {"alpha": 0.0})
     with pytest.raises(InputError, match="control parameter"):
         solve(th, {"gamma": 1.0})
+
+
+def test_run_equals_the_cli_json_for_theory_verbs(tmp_path):
+    """``statmech_attn.run("theory solve"|"theory sweep", {...})`` returns the record ``--json`` prints."""
+    import json as _json
+
+    import statmech_attn
+    from statmech_attn.cli import app as root
+
+    ridge = str(Path(__file__).resolve().parents[2] / "examples" / "theories" / "gcm_ridge.py")
+    volatile = {"created", "argv", "environment", "wall_time_s", "wall_time", "seconds"}
+
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if k not in volatile}
+        return [strip(v) for v in x] if isinstance(x, list) else x
+
+    r = CliRunner().invoke(root, ["theory", "solve", ridge, "--set", "alpha=2", "--set", "lambda=0.1", "--json"])
+    assert r.exit_code == 0, r.output
+    api = statmech_attn.run("theory solve", {"file": ridge, "set": ["alpha=2", "lambda=0.1"]})
+    assert strip(api) == strip(_json.loads(r.stdout))
+    r = CliRunner().invoke(root, ["theory", "sweep", ridge, "--over", "alpha", "--values", "0.5,1,2", "--json"])
+    assert r.exit_code == 0, r.output
+    api = statmech_attn.run("theory sweep", {"file": ridge, "over": "alpha", "values": [0.5, 1.0, 2.0]})
+    assert strip(api) == strip(_json.loads(r.stdout))
+    assert [p["alpha"] for p in api["result"]["points"]] == [0.5, 1.0, 2.0]
