@@ -21,7 +21,8 @@ THEORIES = ("paths", "potts", "energy", "oversmoothing", "factors", "theory")
 FOUNDATION = ("_solution", "errors", "config", "io", "compute", "progress", "_verb", "_version", "_cache")
 #: the one deliberate exception: ``statmech_attn.run`` / ``load_run`` are the command line's Python twin,
 #: resolved lazily by the package's ``__getattr__``
-ALLOWED = {("statmech_attn", "statmech_attn.cli"), ("statmech_attn", "statmech_attn.cli._run")}
+ALLOWED = {("statmech_attn", "statmech_attn.cli"), ("statmech_attn", "statmech_attn.cli._run"),
+           ("statmech_attn.__main__", "statmech_attn.cli")}  # `python -m statmech_attn` is the command line
 MAX_LINES = 600
 
 
