@@ -11,101 +11,148 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._style import figsize
+
 __all__ = ["sample_figures", "train_figures", "replica_figures", "validate_figures"]
 
 
 def sample_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list[tuple[Any, str]]:
-    """One-site marginals (sampled vs exact when enumerable) and the energy trace of every chain."""
+    """One-site marginals (sampled vs exact when enumerable, ±1 SE bars and a ±3 SE band) and the energy
+    trace of the first chains."""
     import matplotlib.pyplot as plt
 
     res = record["result"]
     marg = np.asarray(res["one_site_marginals"])
     L, C = marg.shape
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 2, figsize=figsize(2), layout="constrained")
     ax = axes[0]
     if res.get("exact_one_site_marginals") is not None:
         exact = np.asarray(res["exact_one_site_marginals"])
         tau = max(1.0, res["energy_autocorr_sweeps"] / max(1, record["config"].get("sampler", {}).get("thin", 1)))
         se = np.sqrt(exact * (1 - exact) * tau / res["n_samples"]).ravel()
         k = np.arange(L * C)
-        ax.fill_between(k, -3 * se, 3 * se, color="0.85", label="±3 standard errors")
-        ax.plot(k, (marg - exact).ravel(), "o", ms=4, label="sampled − exact")
-        ax.axhline(0, color="k", lw=0.8)
-        ax.set_xlabel("site·C + colour")
-        ax.set_ylabel("$P_i(a)$ error")
-        ax.legend(fontsize=8)
-        ax.set_title(f"one-site marginals (max error {res['max_marginal_error']:.2g})")
+        ax.fill_between(k, -3 * se, 3 * se, color="0.88", step="mid", lw=0, label="±3 SE")
+        ax.errorbar(k, (marg - exact).ravel(), yerr=se, fmt="o", label="sampled − exact (±1 SE)")
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_xticks(np.arange(L) * C + (C - 1) / 2, [str(i + 1) for i in range(L)])
+        ax.set_xticks(np.arange(1, L) * C - 0.5, minor=True)
+        ax.tick_params(axis="x", which="major", length=0)
+        ax.tick_params(axis="x", which="minor", length=4)
+        ax.set_xlabel(f"site i ({C} colours each)")
+        ax.set_ylabel("marginal error $P_i(a)$ (probability)")
+        ax.set_title(f"one-site marginals, max error {res['max_marginal_error']:.2g}")
+        lim = float(max(4 * se.max(), 1.15 * np.abs(marg - exact).max() + se.max()))
+        ax.set_ylim(-lim, 1.6 * lim)  # head room: the legend sits above the data
+        ax.legend(loc="upper center", ncol=2, handletextpad=0.4, columnspacing=1.0)
     else:
-        im = ax.imshow(marg.T, aspect="auto", cmap="viridis")
-        fig.colorbar(im, ax=ax)
+        im = ax.imshow(marg.T, aspect="auto", cmap="viridis", vmin=0.0)
+        fig.colorbar(im, ax=ax).set_label("$P_i(a)$ (probability)")
+        ax.set_xticks(range(L), [str(i + 1) for i in range(L)] if L <= 20 else None)
+        ax.set_yticks(range(C), [str(c + 1) for c in range(C)])
         ax.set_xlabel("site i")
         ax.set_ylabel("colour a")
         ax.set_title("sampled one-site marginals")
     ax = axes[1]
     trace = arrays.get("energy_trace")
     if trace is not None and trace.size:
-        for c in range(min(4, trace.shape[0])):
-            ax.plot(trace[c, :500], lw=0.7)
+        n = min(200, trace.shape[1])
+        for c in range(min(2, trace.shape[0])):
+            ax.plot(np.arange(n), trace[c, :n], lw=0.7, alpha=0.9, label=f"chain {c + 1}")
         ax.set_xlabel("sweep after burn-in")
-        ax.set_ylabel("energy H(s)")
-        ax.set_title(f"energy, first chains (τ = {res['energy_autocorr_sweeps']:.3g} sweeps)")
+        ax.set_ylabel("energy H(s) (a.u.)")
+        ax.set_title(f"energy trace, τ = {res['energy_autocorr_sweeps']:.3g} sweeps")
+        if trace.shape[0] > 1:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)  # below the axes
     else:
         ax.set_axis_off()
-    fig.tight_layout()
     return [(fig, "sample")]
 
 
+_RECOVERY = {  # key: (title, y label, log y)
+    "coupling_error": ("coupling error", "‖J − J*‖²/‖J*‖² (relative)", True),
+    "test_kl": ("test KL divergence", "KL to the true model (nats)", True),
+    "auc": ("contact AUC", "area under ROC curve", False),
+    "top_pair_precision": ("top-pair precision", "precision (fraction)", False),
+}
+
+
 def train_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list[tuple[Any, str]]:
-    """Learned vs true interaction matrices, loss curves, and recovery vs the number of samples."""
+    """Learned vs true interaction matrices (one colour scale), loss curves, and recovery vs the number of
+    samples (± SE where the record carries repeats)."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
     res = record["result"]
     figs: list[tuple[Any, str]] = []
     learned = arrays.get("pair_scores")
     truth = arrays.get("true_pair_scores")
-    n = 1 + (truth is not None)
-    fig, axes = plt.subplots(1, n, figsize=(4.5 * n, 4), squeeze=False)
-    panels = [(learned, f"learned ({res['layer']})")] + ([(truth, "true")] if truth is not None else [])
-    for ax, (mat, title) in zip(axes[0], panels):
-        im = ax.imshow(mat, cmap="viridis")
-        fig.colorbar(im, ax=ax)
-        ax.set_title(f"{title} interaction scores")
-        ax.set_xlabel("key site j")
-        ax.set_ylabel("query site i")
-    fig.tight_layout()
-    figs.append((fig, "interaction"))
+    if learned is not None:
+        panels = [(np.asarray(learned), f"learned ({res['layer']} attention)")]
+        if truth is not None:
+            panels.append((np.asarray(truth), "true model"))
+        n = len(panels)
+        fig, axes = plt.subplots(1, n, figsize=figsize(n, aspect=1.0), layout="constrained", squeeze=False)
+        vmin = float(min(np.nanmin(m) for m, _ in panels))
+        vmax = float(max(np.nanmax(m) for m, _ in panels))
+        im = None
+        for ax, (mat, title) in zip(axes[0], panels):
+            im = ax.imshow(mat, cmap="viridis", vmin=vmin, vmax=vmax, interpolation="nearest")
+            ax.set_title(title)
+            ax.set_xlabel("key site j")
+            ax.set_ylabel("query site i")
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+                axis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(round(v)) + 1}"))  # sites 1…L
+        fig.colorbar(im, ax=list(axes[0]), shrink=0.85).set_label("pair score ‖J_ij‖_F (a.u.)")
+        figs.append((fig, "interaction"))
 
     curve = arrays.get("loss_curve")
     if curve is not None and curve.size:
-        fig, ax = plt.subplots(figsize=(5, 4))
+        fig, ax = plt.subplots(figsize=figsize(1), layout="constrained")
         ep = np.arange(1, curve.shape[0] + 1)
-        ax.plot(ep, curve[:, 0], label="training objective (6)")
+        ax.plot(ep, curve[:, 0], label="training objective")
         if np.any(np.isfinite(curve[:, 1])):
-            ax.plot(ep, curve[:, 1], label="validation CE (mask all)")
+            ax.plot(ep, curve[:, 1], label="validation cross-entropy")
         if res.get("cond_entropy") is not None:
-            ax.axhline(res["cond_entropy"], color="k", ls="--", lw=1, label="conditional entropy (floor)")
+            ax.axhline(res["cond_entropy"], color="k", ls="--", lw=0.8, label="conditional entropy (floor)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
-        ax.set_ylabel("loss")
-        ax.legend()
+        ax.set_ylabel("loss (nats per site)")
+        ax.legend(loc="best")
         figs.append((fig, "loss"))
 
     rec = res.get("recovery_curve") or []
     if rec:
-        Ms = [r["n_samples"] for r in rec]
-        keys = [k for k in ("coupling_error", "test_kl", "auc", "top_pair_precision") if rec[0].get(k) is not None]
-        fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.6), squeeze=False)
-        for ax, k in zip(axes[0], keys):
-            ax.plot(Ms, [r[k] for r in rec], "o-")
+        Ms = np.array([r["n_samples"] for r in rec], dtype=float)
+        keys = [k for k in _RECOVERY if rec[0].get(k) is not None]
+        ncols = min(2, len(keys))
+        nrows = math.ceil(len(keys) / ncols)
+        fig, axes = plt.subplots(nrows, ncols, figsize=figsize(ncols, nrows, aspect=0.5), layout="constrained",
+                                 squeeze=False)
+        for ax in axes.ravel()[len(keys):]:
+            ax.set_axis_off()
+        for ax, k in zip(axes.ravel(), keys):
+            title, ylabel, logy = _RECOVERY[k]
+            y = np.array([r[k] for r in rec], dtype=float)
+            se = [r.get(f"{k}_se") for r in rec]
+            if all(v is not None for v in se):  # repeated fits per M: mean ± SE
+                ax.errorbar(Ms, y, yerr=np.asarray(se, dtype=float), fmt="o-")
+            else:
+                ax.plot(Ms, y, "o-")
             ax.set_xscale("log")
+            ax.set_xticks(Ms, [f"{m:g}" for m in Ms])  # the sample sizes fitted
             ax.xaxis.set_minor_formatter(NullFormatter())
-            if k in ("coupling_error", "test_kl"):
+            if logy:
                 ax.set_yscale("log")
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+                narrow = np.nanmax(y) < 5 * np.nanmin(y)  # under a decade: label every minor tick
+                ax.yaxis.set_minor_formatter(FuncFormatter(
+                    lambda v, _, narrow=narrow: f"{v:.2g}" if narrow or f"{v:.0e}"[0] in "25" else ""))
             else:
                 ax.set_ylim(0.0, 1.05)
             ax.set_xlabel("number of samples M")
-            ax.set_title(k)
-        fig.tight_layout()
+            ax.set_ylabel(ylabel)
+            ax.set_title(title)
         figs.append((fig, "recovery"))
     return figs
 
@@ -116,17 +163,26 @@ def train_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list
 PLOT_OBSERVABLES = ("m", "q", "test_ce", "kl", "eps_w", "cosine", "train_loss")
 
 
-LABELS = {"m": "$m$", "q": "$q$", "test_ce": "test cross-entropy", "kl": "KL to the teacher",
-          "eps_w": r"$\epsilon_w = \|\hat w - w^*\|^2/\|w^*\|^2$", "cosine": "cosine to the teacher",
-          "train_loss": "training loss", "cond_entropy": "conditional entropy"}
+LABELS = {"m": "overlap $m$ (a.u.)", "q": "self-overlap $q$ (a.u.)", "test_ce": "cross-entropy (nats)",
+          "kl": "KL (nats)", "eps_w": r"$\epsilon_w$ (relative)",
+          "cosine": "cosine (fraction)", "train_loss": "training loss (nats)", "cond_entropy": "conditional entropy (nats)"}
+
+TITLES = {"m": "teacher overlap", "q": "self-overlap", "test_ce": "test cross-entropy", "kl": "KL to the teacher",
+          "eps_w": r"weight error $\|\hat w - w^*\|^2/\|w^*\|^2$", "cosine": "cosine to the teacher", "train_loss": "training loss",
+          "cond_entropy": "conditional entropy"}
+
+_MAX_WIDTH = 11.6  # inches: under 2400 px at the 200 dpi of the saved PNG
 
 
 def _grid(n: int) -> tuple[Any, np.ndarray]:
     import matplotlib.pyplot as plt
 
-    cols = min(4, n)
-    rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False)
+    rows = math.ceil(n / 4)
+    cols = math.ceil(n / rows)  # balanced rows: 5 panels as 3 + 2, 7 as 4 + 3
+    w, h = figsize(cols, rows, aspect=0.75)
+    if w > _MAX_WIDTH:  # default/talk: many panels side by side would be too wide to read
+        w, h = _MAX_WIDTH, h * _MAX_WIDTH / w
+    fig, axes = plt.subplots(rows, cols, figsize=(w, h), layout="constrained", squeeze=False)
     for ax in axes.ravel()[n:]:
         ax.set_axis_off()
     return fig, axes.ravel()
@@ -166,13 +222,23 @@ def replica_figures(record: dict[str, Any], arrays: dict[str, Any]) -> list[tupl
         if bad:
             ax.plot([p["alpha"] for p in bad], [p[key] for p in bad], "x", color="C3", label="not converged")
         _log_alpha_axis(ax)
-        ax.set_title(LABELS[key], fontsize=10)
+        ax.set_title(TITLES[key])
+        ax.set_ylabel(LABELS[key])
         if key == "test_ce" and points:
             ax.axhline(points[0]["cond_entropy"], color="0.5", ls=":", lw=1, label="conditional entropy")
-    axes[0].legend(fontsize=7)
-    fig.suptitle(f"replica theory: ρ = {res['teacher_norm']:g}, λ = {res['ridge']:g}", fontsize=11)
-    fig.tight_layout()
+    _figure_legend(fig, axes)
+    fig.suptitle(f"Replica theory: ρ = {res['teacher_norm']:g}, λ = {res['ridge']:g}")
     return [(fig, "replica")]
+
+
+def _figure_legend(fig: Any, axes: Sequence[Any]) -> None:
+    """One legend for every panel, below them (it covers no data)."""
+    seen: dict[str, Any] = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncol=min(4, len(seen)))
 
 
 def validate_figures(record: dict[str, Any], arrays: dict[str, Any]) -> list[tuple[Any, str]]:
@@ -190,14 +256,14 @@ def validate_figures(record: dict[str, Any], arrays: dict[str, Any]) -> list[tup
             pts = sorted((p for p in res["points"] if p["size"] == N), key=lambda p: p["alpha"])
             shift = 1 + 0.03 * (i - (len(sizes) - 1) / 2)  # small horizontal offset per size
             ax.errorbar([p["alpha"] * shift for p in pts], [p["mean"][key] for p in pts],
-                        yerr=[p["se"][key] for p in pts], fmt="o", ms=4, capsize=2, color=f"C{i}",
+                        yerr=[p["se"][key] for p in pts], fmt="o", color=f"C{i}",
                         label=f"{sim} N = {N}")
         _log_alpha_axis(ax)
-        ax.set_title(LABELS[key], fontsize=10)
-    axes[0].legend(fontsize=7)
+        ax.set_title(TITLES[key])
+        ax.set_ylabel(LABELS[key])
+    _figure_legend(fig, axes)
     status = "passed" if res["passed"] else "NOT passed"
     contexts = res.get("contexts", "") if train else res["mode"]
-    fig.suptitle(f"replica theory vs {sim} ({contexts} contexts, {len(res['seeds'])} seeds): {status}", fontsize=11)
-    fig.tight_layout()
+    fig.suptitle(f"Replica theory vs {sim} ({contexts} contexts, {len(res['seeds'])} seeds, mean ± SE): {status}")
     return [(fig, "validate")]
 

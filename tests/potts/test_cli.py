@@ -69,6 +69,43 @@ def test_sample_train_plot_round_trip(tmp_path):
     assert r.exit_code == 0, r.output
     for stem in ("interaction", "loss", "recovery"):
         assert (tout / f"{stem}.png").is_file()
+    _check_paper_grade(out, tout)
+
+
+def _check_paper_grade(sample_dir, train_dir):
+    """Every panel labelled, the interaction maps on one colour scale with one labelled colour bar, the
+    recovery strip at a sane size with human titles, legends placed, ``paper`` one column wide."""
+    import matplotlib.pyplot as plt
+    from matplotlib.image import imread
+
+    from statmech_attn import io
+    from statmech_attn._style import style_context
+    from statmech_attn.potts import plots
+
+    figs = []
+    for d, fn in ((sample_dir, plots.sample_figures), (train_dir, plots.train_figures)):
+        figs += fn(io.read_result(d), io.read_arrays(d))
+    by_stem = dict((stem, fig) for fig, stem in figs)
+    for fig, stem in figs:
+        for ax in fig.axes:
+            if ax.get_label() == "<colorbar>":
+                assert ax.get_xlabel() or ax.get_ylabel(), f"{stem}: unlabelled colour bar"
+            elif ax.axison:
+                assert ax.get_xlabel() and ax.get_ylabel(), f"{stem}: {ax.get_title()}"
+                assert "_" not in ax.get_title(), f"{stem}: snake_case title {ax.get_title()!r}"
+    maps = [a for a in by_stem["interaction"].axes if a.images and a.get_label() != "<colorbar>"]
+    assert len(maps) == 2 and maps[0].images[0].get_clim() == maps[1].images[0].get_clim()
+    assert len([a for a in by_stem["interaction"].axes if a.get_label() == "<colorbar>"]) == 1
+    h, w = imread(train_dir / "recovery.png").shape[:2]
+    assert w <= 2400 and h <= 900, (w, h)
+    # the sample plot's legend sits above the points (head room), not on them
+    ax = by_stem["sample"].axes[0]
+    ymax = max(float(abs(y)) for line in ax.lines for y in line.get_ydata())
+    assert ax.get_ylim()[1] > 1.3 * ymax
+    with style_context("paper"):
+        for fig, _ in plots.sample_figures(io.read_result(sample_dir), io.read_arrays(sample_dir)):
+            assert abs(fig.get_figwidth() - 3.4) < 1e-9
+    plt.close("all")
 
 
 def test_train_vanilla_on_user_npz_without_potts_table(tmp_path):
