@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._style import figsize
+
 __all__ = ["plot_norms"]
 
 
@@ -16,7 +18,7 @@ def plot_norms(norms_in: np.ndarray, norms_attention: np.ndarray, norms_out: np.
     import matplotlib.pyplot as plt
 
     L, n = norms_in.shape
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = plt.subplots(figsize=figsize(1), layout="constrained")
     xs, ticks, labels = [], [], []
     for l in range(L):
         xs += [l, l + 0.5] + ([l + 0.9] if layer_norm else [])
@@ -29,10 +31,9 @@ def plot_norms(norms_in: np.ndarray, norms_attention: np.ndarray, norms_out: np.
         ax.plot(xs, ys, "-o", ms=3, lw=0.8, alpha=0.7, color=f"C{i % 10}")
     if layer_norm and dim is not None:
         ax.axhline(np.sqrt(dim), ls="--", color="k", lw=0.8, label="√d (after LN)")
-        ax.legend(fontsize=8)
+        ax.legend(loc="best")
     ax.set_xticks(ticks, labels)
-    ax.set_xlabel("layer ℓ  (points: input → after attention" + (" → after LN)" if layer_norm else ")"))
-    ax.set_ylabel("token norm |x_i|")
-    ax.set_title("expansion by attention" + (", contraction by layer norm" if layer_norm else ""))
-    fig.tight_layout()
+    ax.set_xlabel("layer ℓ (input → attention" + (" → LN)" if layer_norm else ")"))
+    ax.set_ylabel("token norm ‖x_i‖ (a.u.)")
+    ax.set_title("Expansion by attention" + (", contraction by layer norm" if layer_norm else ""))
     return fig, ax
