@@ -29,6 +29,12 @@ def _figures():
     yield "hfc_lfc", plot_hfc_lfc(0.5 ** np.arange(6), 0.5 ** np.arange(6), regime="over_smoothing")[0]
     g = 1 + rng.normal(size=(3, 2)) + 1j * rng.normal(size=(3, 2))
     yield "growth_plane", plot_growth_plane(g, np.array([True, False, False]), (0, 0))[0]
+    from statmech_attn.theory.plots import figures
+
+    rec = {"theory": "gcm_ridge", "over": "alpha", "observables": ["test_error"], "order_parameters": ["m", "q"],
+           "points": [{"alpha": a, "test_error": 1 / a, "m": a, "q": 2 * a, "converged": True} for a in (0.5, 1, 2)]}
+    for fig, stem in figures(rec):
+        yield f"theory {stem}", fig
 
 
 def _replica_record():

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
+from .._style import figsize
+
 __all__ = ["plot_sweep", "plot_observables", "plot_order_parameters"]
 
 
@@ -24,7 +26,7 @@ def plot_sweep(record: Mapping[str, Any], names: Sequence[str], *, ax: Any = Non
     converge are drawn as open circles, and stability changes as vertical dotted lines."""
     import matplotlib.pyplot as plt
 
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(5.0, 3.6))
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=figsize(1), layout="constrained")
     over = record["over"]
     for name in names:
         x, y, ok = _series(record, name)
@@ -39,9 +41,11 @@ def plot_sweep(record: Mapping[str, Any], names: Sequence[str], *, ax: Any = Non
         logx = bool(xs) and min(xs) > 0 and max(xs) / min(xs) > 20
     if logx:
         ax.set_xscale("log")
-    ax.set_xlabel(over)
-    ax.legend(frameon=False)
-    ax.set_title(title or record.get("theory", ""))
+    ax.set_xlabel(f"{over} (a.u.)")
+    ax.set_ylabel(f"{names[0]} (a.u.)" if len(names) == 1 else "value (a.u.)")
+    if names:
+        ax.legend(loc="best")
+    ax.set_title(title or str(record.get("theory", "")).replace("_", " "))
     return fig, ax
 
 
