@@ -176,6 +176,11 @@ CASES = [
                                                   "validate.widths=[100000000000]"], None), 2, "validate.widths"),
     ("potts-validate-sizes-huge", lambda t, c: (["potts", "validate", str(EX / "potts_replica_validate.toml"), "--set",
                                                  "validate.sizes=[10000000000]"], None), 2, "validate.sizes"),
+    ("paths-sweep-n-alphas-huge", lambda t, c: (["paths", "sweep", str(EX / "paths_small.toml"), "--set", "sweep.alphas=[]",
+                                                 "--set", "sweep.n_alphas=1000000000"], None), 2, "sweep.n_alphas"),
+    ("potts-replica-n-alphas-huge", lambda t, c: (["potts", "replica", str(EX / "potts_replica.toml"), "--set",
+                                                   "replica.n_alphas=1000000000", "--set", "replica.alpha_min=0.1", "--set",
+                                                   "replica.alpha_max=1.0"], None), 2, "replica.n_alphas"),
     ("scheduler-too-many-workers", lambda t, c: (["paths", "sweep", str(EX / "paths_small.toml"), "--scheduler",
                                                   "local:100000"], None), 2, "--scheduler"),
     ("memory-limit-env", lambda t, c: (["energy", "analyse", str(c / "energy.toml"), "--set", "energy.layers=100000"],
@@ -445,6 +450,14 @@ def test_interrupted_and_resumed_point_files_are_byte_identical(tmp_path):
     assert names == sorted(f.name for f in (part / "points").iterdir() if f.is_file())
     for n in names:
         assert (full / "points" / n).read_bytes() == (part / "points" / n).read_bytes(), n
+
+
+def test_a_grid_of_absurd_size_is_refused_naming_its_axis():
+    from statmech_attn.compute import Grid
+
+    with pytest.raises(InputError) as e:
+        Grid.of(alpha=range(2000), seed=range(1000))
+    assert e.value.param == "alpha" and "points" in str(e.value)
 
 
 def test_timing_is_kept_out_of_the_point_file(tmp_path):

@@ -45,6 +45,9 @@ def _coord_text(v: Any) -> str:
     return str(v)
 
 
+#: a grid writes one file per point: more points than this is a typo, not a plan
+MAX_GRID_POINTS = 1_000_000
+
 _SAFE = re.compile(r"[A-Za-z0-9.+\-]+")
 
 
@@ -102,6 +105,13 @@ class Grid:
             if len(set(vals)) != len(vals):
                 dup = next(v for v in vals if vals.count(v) > 1)
                 raise InputError(n, dup, "appears twice; grid values must be distinct")
+        n_points = 1
+        for _, vals in axes:
+            n_points *= len(vals)
+        if n_points > MAX_GRID_POINTS:
+            big = max(axes, key=lambda a: len(a[1]))
+            raise InputError(big[0], f"{len(big[1])} values", f"the grid would have {n_points} points; at most "
+                             f"{MAX_GRID_POINTS} (one file each): use fewer values")
         if self.along is not None and self.along not in names:
             raise InputError("grid.along", self.along, "must be one of the axes " + ", ".join(names))
         if self.along == "seed":

@@ -107,8 +107,11 @@ class PathsSpec(Spec):
         from ..config import nbytes
 
         v = self.validate
+        n_grid = len(self.sweep.alphas) or self.sweep.n_alphas
+        out_grid = [("sweep.n_alphas", n_grid, nbytes(n_grid, 4096))]  # a record and a file per point
         w = max(v.widths) if v.widths else 0
-        out = [("validate.widths", w, nbytes(w, w, v.num_chains) * 4 + nbytes(v.num_chains, v.num_samples, w) * 2)]
+        out = out_grid + [("validate.widths", w, nbytes(w, w, v.num_chains) * 4
+                                                     + nbytes(v.num_chains, v.num_samples, w) * 2)]
         h = self.data.hmm
         if h is None:
             return out

@@ -265,6 +265,8 @@ class PottsSpec(Spec):
             s = self.sampler
             out.append(("sampler.n_samples", s.n_samples, nbytes(s.n_samples, L, 2)))
             out.append(("sampler.chains", s.chains, nbytes(s.chains, L, C, 4)))
+        if self.replica is not None and self.replica.n_alphas is not None:
+            out.append(("replica.n_alphas", self.replica.n_alphas, nbytes(self.replica.n_alphas, 4096)))
         if self.replica is not None and self.validate.sizes:
             n_max = max(self.validate.sizes)
             a_max = max(1.0, float(np.max(self.replica.alpha_grid)))
