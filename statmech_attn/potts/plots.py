@@ -24,7 +24,7 @@ def sample_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> lis
     res = record["result"]
     marg = np.asarray(res["one_site_marginals"])
     L, C = marg.shape
-    fig, axes = plt.subplots(1, 2, figsize=figsize(2), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=figsize(2, aspect=0.95), layout="constrained")
     ax = axes[0]
     if res.get("exact_one_site_marginals") is not None:
         exact = np.asarray(res["exact_one_site_marginals"])
@@ -32,18 +32,20 @@ def sample_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> lis
         se = np.sqrt(exact * (1 - exact) * tau / res["n_samples"]).ravel()
         k = np.arange(L * C)
         ax.fill_between(k, -3 * se, 3 * se, color="0.88", step="mid", lw=0, label="±3 SE")
-        ax.errorbar(k, (marg - exact).ravel(), yerr=se, fmt="o", label="sampled − exact (±1 SE)")
+        ax.errorbar(k, (marg - exact).ravel(), yerr=se, fmt="o", label="sampled − exact ± 1 SE")
         ax.axhline(0, color="k", lw=0.6)
         ax.set_xticks(np.arange(L) * C + (C - 1) / 2, [str(i + 1) for i in range(L)])
         ax.set_xticks(np.arange(1, L) * C - 0.5, minor=True)
         ax.tick_params(axis="x", which="major", length=0)
         ax.tick_params(axis="x", which="minor", length=4)
-        ax.set_xlabel(f"site i ({C} colours each)")
-        ax.set_ylabel("marginal error $P_i(a)$ (probability)")
-        ax.set_title(f"one-site marginals, max error {res['max_marginal_error']:.2g}")
+        if L > 12:  # keep the site labels readable
+            ax.set_xticks(np.arange(L) * C + (C - 1) / 2, [str(i + 1) if i % 5 == 0 else "" for i in range(L)])
+        ax.set_xlabel(f"site i (× {C} colours a)")
+        ax.set_ylabel(r"$\hat P_i(a) - P_i(a)$ (prob.)")
+        ax.set_title(f"Marginals (max err. {res['max_marginal_error']:.2g})")
         lim = float(max(4 * se.max(), 1.15 * np.abs(marg - exact).max() + se.max()))
-        ax.set_ylim(-lim, 1.6 * lim)  # head room: the legend sits above the data
-        ax.legend(loc="upper center", ncol=2, handletextpad=0.4, columnspacing=1.0)
+        ax.set_ylim(-lim, lim)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2)  # below: covers no data
     else:
         im = ax.imshow(marg.T, aspect="auto", cmap="viridis", vmin=0.0)
         fig.colorbar(im, ax=ax).set_label("$P_i(a)$ (probability)")
@@ -56,13 +58,12 @@ def sample_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> lis
     trace = arrays.get("energy_trace")
     if trace is not None and trace.size:
         n = min(200, trace.shape[1])
-        for c in range(min(2, trace.shape[0])):
-            ax.plot(np.arange(n), trace[c, :n], lw=0.7, alpha=0.9, label=f"chain {c + 1}")
+        nc = min(2, trace.shape[0])
+        for c in range(nc):  # no legend: the colours only tell the chains apart
+            ax.plot(np.arange(n), trace[c, :n], lw=0.6, alpha=0.9)
         ax.set_xlabel("sweep after burn-in")
-        ax.set_ylabel("energy H(s) (a.u.)")
-        ax.set_title(f"energy trace, τ = {res['energy_autocorr_sweeps']:.3g} sweeps")
-        if trace.shape[0] > 1:
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)  # below the axes
+        ax.set_ylabel("energy H (a.u.)")
+        ax.set_title(f"Energy (τ = {res['energy_autocorr_sweeps']:.2g} sweeps)")
     else:
         ax.set_axis_off()
     return [(fig, "sample")]
@@ -103,7 +104,7 @@ def train_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list
             for axis in (ax.xaxis, ax.yaxis):
                 axis.set_major_locator(MaxNLocator(integer=True, nbins=6))
                 axis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(round(v)) + 1}"))  # sites 1…L
-        fig.colorbar(im, ax=list(axes[0]), shrink=0.85).set_label("pair score ‖J_ij‖_F (a.u.)")
+        fig.colorbar(im, ax=list(axes[0]), shrink=0.85).set_label(r"pair score $\|J_{ij}\|_F$ (a.u.)")
         figs.append((fig, "interaction"))
 
     curve = arrays.get("loss_curve")
