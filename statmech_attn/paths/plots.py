@@ -118,7 +118,7 @@ def plot_head_scores(result: dict[str, Any]) -> tuple[Any, Any]:
     scores = [list(map(float, layer)) for layer in (result.get("head_scores") or [])]
     pruning = result.get("pruning") or []
     n = 1 + bool(pruning)
-    fig, axes = plt.subplots(1, n, figsize=figsize(n), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=figsize(n, aspect=0.9), layout="constrained", squeeze=False)
     axes = axes[0]
     L = max(len(scores), 1)
     H = max((len(s) for s in scores), default=1)
@@ -132,7 +132,7 @@ def plot_head_scores(result: dict[str, Any]) -> tuple[Any, Any]:
         ax.axhline(0.0, color="k", lw=0.6)
 
     bars(axes[0], scores)
-    axes[0].set_ylabel("head score (normalised, a.u.)")
+    axes[0].set_ylabel("head score (a.u.)")
     if pruning:
         drop = [[np.nan] * len(s) for s in scores] if scores else []
         for p in pruning:
@@ -143,9 +143,11 @@ def plot_head_scores(result: dict[str, Any]) -> tuple[Any, Any]:
                 drop[l].append(np.nan)
             drop[l][h] = float(p["drop"])
         bars(axes[1], drop)
-        axes[1].set_ylabel("test-accuracy drop when pruned")
-    if L > 1:
-        axes[0].legend(loc="best")
+        axes[1].set_ylabel("test-accuracy drop")
+        axes[1].set_title("pruning one head")
+    axes[0].set_title("head scores (normalised)")
+    if L > 1:  # below the panels: covers no bar
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=min(L, 4))
     return fig, axes
 
 
@@ -173,7 +175,7 @@ def plot_sweep(points: Sequence[dict[str, Any]]) -> tuple[Any, Any]:
         _plain_log_axis(ax)
         ax.set_xlabel("α = P / N")
         ax.set_ylabel(label)
-    axes[0].legend(loc="best")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=2)  # below: covers no data
     return fig, axes
 
 

@@ -164,12 +164,12 @@ def train_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list
 PLOT_OBSERVABLES = ("m", "q", "test_ce", "kl", "eps_w", "cosine", "train_loss")
 
 
-LABELS = {"m": "overlap $m$ (a.u.)", "q": "self-overlap $q$ (a.u.)", "test_ce": "cross-entropy (nats)",
-          "kl": "KL (nats)", "eps_w": r"$\epsilon_w$ (relative)",
-          "cosine": "cosine (fraction)", "train_loss": "training loss (nats)", "cond_entropy": "conditional entropy (nats)"}
+LABELS = {"m": "$m$ (a.u.)", "q": "$q$ (a.u.)", "test_ce": "CE (nats)", "kl": "KL (nats)",
+          "eps_w": r"$\epsilon_w$ (relative)", "cosine": "cosine (fraction)", "train_loss": "loss (nats)",
+          "cond_entropy": "entropy (nats)"}
 
-TITLES = {"m": "teacher overlap", "q": "self-overlap", "test_ce": "test cross-entropy", "kl": "KL to the teacher",
-          "eps_w": r"weight error $\|\hat w - w^*\|^2/\|w^*\|^2$", "cosine": "cosine to the teacher", "train_loss": "training loss",
+TITLES = {"m": "teacher overlap $m$", "q": "self-overlap $q$", "test_ce": "test cross-entropy", "kl": "KL to the teacher",
+          "eps_w": r"weight error $\epsilon_w$", "cosine": "cosine to the teacher", "train_loss": "training loss",
           "cond_entropy": "conditional entropy"}
 
 _MAX_WIDTH = 11.6  # inches: under 2400 px at the 200 dpi of the saved PNG
@@ -180,7 +180,7 @@ def _grid(n: int) -> tuple[Any, np.ndarray]:
 
     rows = math.ceil(n / 4)
     cols = math.ceil(n / rows)  # balanced rows: 5 panels as 3 + 2, 7 as 4 + 3
-    w, h = figsize(cols, rows, aspect=0.75)
+    w, h = figsize(cols, rows, aspect=0.85)
     if w > _MAX_WIDTH:  # default/talk: many panels side by side would be too wide to read
         w, h = _MAX_WIDTH, h * _MAX_WIDTH / w
     fig, axes = plt.subplots(rows, cols, figsize=(w, h), layout="constrained", squeeze=False)
