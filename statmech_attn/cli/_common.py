@@ -71,7 +71,10 @@ def _traceback_file(e: BaseException) -> Path | None:
     text = f"statmech-attn {' '.join(sys.argv[1:])}\n{text}"
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     xdg = os.environ.get("XDG_CACHE_HOME", "")
-    bases = [Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"] if xdg or "HOME" in os.environ else []
+    try:
+        bases = [Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"]
+    except (RuntimeError, KeyError):  # no home folder: the temporary folder only
+        bases = []
     for folder in [b / "statmech_attn" / "errors" for b in bases] + [Path(tempfile.gettempdir())]:
         try:
             folder.mkdir(parents=True, exist_ok=True)
