@@ -18,7 +18,7 @@ numbers are computed when the theory is compiled to JAX (:mod:`._compile`).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import sympy as sp
 
@@ -96,30 +96,26 @@ class GaussianExpectation(_Block):
         return f"E_{{{sub}}}[{printer._print(self.integrand)}]"
 
 
-class MoreauEnvelope(_Block):
-    """M = min_z [‖z − ω‖²/(2V) + ℓ(z)]; args ``(loss, z, omega, V)`` (z symbols, omega expressions)."""
+class _ProximalProblem(_Block):
+    """The arguments (loss, z, omega, V) of a proximal problem, from position ``_at`` of ``args``."""
 
-    def __new__(cls, loss: Any, z: Any, omega: Any, V: Any) -> sp.Expr:
-        zs, ws = _symbols(z), _exprs(omega)
-        if len(zs) != len(ws):
-            raise ValueError("z and omega must have the same length")
-        return sp.Expr.__new__(cls, sp.sympify(loss), sp.Tuple(*zs), sp.Tuple(*ws), sp.sympify(V))
+    _at = 0
 
     @property
     def loss(self) -> sp.Expr:
-        return self.args[0]
+        return self.args[self._at]
 
     @property
     def z(self) -> tuple[sp.Symbol, ...]:
-        return tuple(self.args[1])
+        return tuple(self.args[self._at + 1])
 
     @property
     def omega(self) -> tuple[sp.Expr, ...]:
-        return tuple(self.args[2])
+        return tuple(self.args[self._at + 2])
 
     @property
     def V(self) -> sp.Expr:
-        return self.args[3]
+        return self.args[self._at + 3]
 
     @property
     def free_symbols(self) -> set:
@@ -127,6 +123,16 @@ class MoreauEnvelope(_Block):
         for w in self.omega:
             out |= w.free_symbols
         return out | self.V.free_symbols
+
+
+class MoreauEnvelope(_ProximalProblem):
+    """M = min_z [‖z − ω‖²/(2V) + ℓ(z)]; args ``(loss, z, omega, V)`` (z symbols, omega expressions)."""
+
+    def __new__(cls, loss: Any, z: Any, omega: Any, V: Any) -> sp.Expr:
+        zs, ws = _symbols(z), _exprs(omega)
+        if len(zs) != len(ws):
+            raise ValueError("z and omega must have the same length")
+        return sp.Expr.__new__(cls, sp.sympify(loss), sp.Tuple(*zs), sp.Tuple(*ws), sp.sympify(V))
 
     def prox(self) -> list[sp.Expr]:
         """The components of the proximal point z*."""
@@ -154,7 +160,7 @@ class MoreauEnvelope(_Block):
         return f"Moreau[{printer._print(self.loss)}; {z}]({w}; V={printer._print(self.V)})"
 
 
-class Proximal(_Block):
+class Proximal(_ProximalProblem):
     """Component ``index`` of z* = argmin_z [‖z − ω‖²/(2V) + ℓ(z)]; args ``(index, loss, z, omega, V)``."""
 
     def __new__(cls, index: Any, loss: Any, z: Any, omega: Any, V: Any) -> sp.Expr:
@@ -162,37 +168,16 @@ class Proximal(_Block):
         return sp.Expr.__new__(cls, sp.Integer(int(index)), sp.sympify(loss), sp.Tuple(*zs), sp.Tuple(*ws),
                                sp.sympify(V))
 
+    _at = 1
+
     @property
     def index(self) -> int:
         return int(self.args[0])
 
     @property
-    def loss(self) -> sp.Expr:
-        return self.args[1]
-
-    @property
-    def z(self) -> tuple[sp.Symbol, ...]:
-        return tuple(self.args[2])
-
-    @property
-    def omega(self) -> tuple[sp.Expr, ...]:
-        return tuple(self.args[3])
-
-    @property
-    def V(self) -> sp.Expr:
-        return self.args[4]
-
-    @property
     def key(self) -> tuple:
         """What identifies the proximal problem (shared by its components)."""
         return self.args[1:]
-
-    @property
-    def free_symbols(self) -> set:
-        out = self.loss.free_symbols - set(self.z)
-        for w in self.omega:
-            out |= w.free_symbols
-        return out | self.V.free_symbols
 
     def _eval_derivative(self, s: sp.Symbol) -> sp.Expr | None:
         if len(self.z) != 1:
