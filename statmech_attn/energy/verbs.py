@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
 from .._verb import Verb, VerbOutput
 from ..errors import InputError
+from .records import analyse_record
 from .spec import EnergySpec
-
-
-def _mean_finite(a: np.ndarray) -> list:
-    return [float(np.mean(r)) for r in a]
 
 
 def analyse(cfg: EnergySpec) -> VerbOutput:
@@ -26,23 +19,7 @@ def analyse(cfg: EnergySpec) -> VerbOutput:
     diag = stack_diagnostic(x0, w, beta=e.beta, eta=e.eta, use_layer_norm=e.layer_norm, tol=e.tol)
     d = x0.shape[1]
     identity = e.weights == "identity"
-    result: dict[str, Any] = {
-        "tokens_after": diag.tokens[-1],
-        "log_partition": diag.log_partition,
-        "norms": {"input": diag.norms_in, "after_attention": diag.norms_attention,
-                  "after_layer_norm": diag.norms_out if e.layer_norm else None},
-        "expansion_factor": _mean_finite(diag.expansion),
-        "contraction_factor": _mean_finite(diag.contraction) if e.layer_norm else None,
-        "min_expansion": float(np.min(diag.expansion)),
-        "chebyshev_min": float(np.min(diag.chebyshev)),
-        "input_centred": [bool(c) for c in diag.centred],
-        "gradient_field": [c.to_dict() for c in diag.gradient_field],
-        "ascent_gain_min": float(np.min(diag.ascent_gain)) if identity else None,
-        "sqrt_d": float(np.sqrt(d)),
-        "max_layer_norm_deviation": float(np.max(np.abs(diag.norms_out - np.sqrt(d)))) if e.layer_norm else None,
-    }
-    arrays = {"norms_in": diag.norms_in, "norms_attention": diag.norms_attention, "norms_out": diag.norms_out,
-              "tokens": diag.tokens, "log_partition": diag.log_partition, "chebyshev": diag.chebyshev}
+    result, arrays = analyse_record(diag, layer_norm=e.layer_norm, identity=identity)
     fig, _ = plot_norms(diag.norms_in, diag.norms_attention, diag.norms_out, layer_norm=e.layer_norm, dim=d)
     summary = [("layers", e.layers), ("tokens × d", f"{x0.shape[0]} × {d}"), ("weights", e.weights),
                ("mean expansion factor per layer", ", ".join(f"{v:.4g}" for v in result["expansion_factor"])),

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from .._verb import Verb, VerbOutput
 from ..errors import InputError
+from .records import fit_record
 from .spec import FactorsSpec
 
 
 def fit(cfg: FactorsSpec) -> VerbOutput:
     """FactorsSpec -> states -> TransformerFactors.fit -> codes, importance scores, levels."""
-    from . import TransformerFactors, classify_levels, frequency_weights
+    from . import TransformerFactors, frequency_weights
     from .plots import plot_importance
     from ._states import attention_stack_states
 
@@ -32,33 +31,9 @@ def fit(cfg: FactorsSpec) -> VerbOutput:
                             learning_rate=f.learning_rate, fista_steps=f.fista_steps, fista_tol=f.fista_tol,
                             top_k=f.top_k, seed=cfg.seed).fit(x, sample_weight=weights)
     sol = tf.transform_solution(x)
-    codes = sol.value
-    scores = tf.importance_scores(codes=codes)
-    peak, emerge, levels = classify_levels(scores)
-    recon = codes @ tf.dictionary_.T
-    resid = np.sum((x - recon) ** 2, axis=(1, 2))
-    total = np.sum((x - x.mean(axis=1, keepdims=True)) ** 2, axis=(1, 2))
-    result: dict[str, Any] = {
-        "source": source,
-        "layers": int(x.shape[0]), "tokens": int(x.shape[1]), "dim": int(x.shape[2]),
-        "n_factors": f.n_factors, "sparsity": f.sparsity, "scale": scale,
-        "importance_scores": scores,
-        "levels": list(levels),
-        "level_counts": {lev: int(np.sum(levels == lev)) for lev in ("low", "mid", "high", "unused")},
-        "peak_layer": peak, "emergence_layer": emerge,
-        "objective_per_epoch": tf.objective_,
-        "explained_variance_per_layer": 1.0 - resid / np.maximum(total, 1e-300),
-        "mean_active_factors": float(np.mean(np.sum(codes > 0, axis=-1))),
-        "codes": sol.summary(),
-        "top_contexts": {str(c): [{"layer": l, "token": t, "coefficient": v,
-                                   **({"token_id": int(ids[t])} if ids is not None else {})}
-                                  for l, t, v in tf.top_activations(codes, c, 5)]
-                         for c in range(f.n_factors)},
-    }
-    arrays = {"dictionary": tf.dictionary_, "codes": codes, "importance_scores": scores, "levels": levels.astype("U8")}
-    if ids is not None:
-        arrays["token_ids"] = np.asarray(ids)
-    fig, _ = plot_importance(scores, levels)
+    result, arrays = fit_record(tf, x, sol, ids, source=source, scale=scale)
+    scores, levels = arrays["importance_scores"], result["levels"]
+    fig, _ = plot_importance(scores, np.asarray(levels))
     summary = [("states", f"{source}: {x.shape[0]} layers × {x.shape[1]} tokens × d = {x.shape[2]}"),
                ("factors (low / mid / high / unused)",
                 " / ".join(str(result["level_counts"][k]) for k in ("low", "mid", "high", "unused"))),

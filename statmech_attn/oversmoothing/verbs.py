@@ -9,11 +9,8 @@ import numpy as np
 
 from .._verb import Verb, VerbOutput
 from ..errors import InputError
+from .records import analyse_record
 from .spec import OversmoothingSpec
-
-
-def _finite_or_none(a: np.ndarray) -> list:
-    return [float(v) if np.isfinite(v) else None for v in np.asarray(a, dtype=float)]
 
 
 def _check_depth(depth: int, theory: np.ndarray, sim: dict, spectrum: Any) -> None:
@@ -49,17 +46,7 @@ def analyse(cfg: OversmoothingSpec) -> VerbOutput:
     s = an.spectrum
     sim = an.simulation
     _check_depth(spec.depth, an.theory, sim, s)
-    result: dict[str, Any] = dict(s.to_dict())
-    # ratios may leave float64's range at depth (exactly 0 or ∞); JSON gets null there
-    result["hfc_lfc_ratio"] = {"theory": _finite_or_none(an.theory), "simulation": _finite_or_none(sim["hfc_lfc_ratio"])}
-    result["metrics"] = {k: _finite_or_none(sim[k]) for k in
-                         ("mean_pairwise_cosine", "dirichlet_energy_normalised", "effective_rank", "log_norm")}
-    result["theory_vs_simulation_max_rel_error"] = an.max_rel_error if np.isfinite(an.max_rel_error) else None
-    result["eigenvector_condition"] = an.condition if np.isfinite(an.condition) else None  # None: defective
-    result["n_tokens"], result["dim"], result["depth"] = spec.n, spec.d, spec.depth
-    arrays = {"growth": s.growth, "smooth_mode": s.smooth_mode, "eig_attention": s.eig_attention,
-              "eig_value_projection": s.eig_value_projection, "hfc_lfc_theory": an.theory,
-              "hfc_lfc_simulation": sim["hfc_lfc_ratio"], "tokens_initial": x0, "tokens_last": sim["tokens_last"]}
+    result, arrays = analyse_record(spec, an, x0)
     figs = [(plot_hfc_lfc(an.theory, sim["hfc_lfc_ratio"], regime=s.regime)[0], "hfc_lfc"),
             (plot_growth_plane(s.growth, s.smooth_mode, s.dominant)[0], "growth_plane")]
     summary = [("regime", s.regime), ("dominant_growth_factor", s.dominant_growth_factor),
