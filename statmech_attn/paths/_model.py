@@ -26,6 +26,29 @@ def _check_positive(name: str, value: float) -> None:
         raise InputError(name, value, "must be a finite number > 0")
 
 
+def check_temperature(value: float, param: str = "") -> float:
+    """The rule for T (``[model] temperature``, the likelihood variance): finite and > 0.
+
+    One definition: the config field (:mod:`.spec`) and :class:`PathsModel` both call it.
+    """
+    _check_positive(param, value)
+    return value
+
+
+def check_alphas(alpha, param: str = ""):
+    """The rule for α = P / N_max (a number or a list): non-empty, every entry finite and > 0.
+
+    One definition: the [sweep] keys (:mod:`.spec`), :func:`~statmech_attn.paths.sweep` and
+    :meth:`PathsModel.with_alpha` call it.
+    """
+    a = np.asarray(alpha, dtype=np.float64)
+    if a.size == 0:
+        raise InputError(param, [], "must be a non-empty list of numbers > 0")
+    if not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise InputError(param, a.tolist() if a.size < 8 else f"{a.size} values", "every α must be a finite number > 0")
+    return alpha
+
+
 @dataclasses.dataclass(frozen=True)
 class PathsModel:
     """Architecture and prior of the deep multi-head attention network.
@@ -76,7 +99,7 @@ class PathsModel:
         _check_positive("model.sigma2_input", self.sigma2_input)
         _check_positive("model.sigma2_readout", self.sigma2_readout)
         _check_positive("model.width_readout", self.width_readout)
-        _check_positive("model.temperature", self.temperature)
+        check_temperature(self.temperature, "model.temperature")
 
     @property
     def n_layers(self) -> int:
@@ -100,7 +123,7 @@ class PathsModel:
 
     def with_alpha(self, alpha: float, n_train: int) -> "PathsModel":
         """The same model with every width rescaled by one factor so that P / N_max = α."""
-        _check_positive("alpha", alpha)
+        check_alphas(alpha, "alpha")
         factor = (n_train / alpha) / self.width_max
         return dataclasses.replace(self, widths=tuple(n * factor for n in self.widths),
                                    width_readout=self.width_readout * factor)

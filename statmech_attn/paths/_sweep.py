@@ -18,6 +18,7 @@ import numpy as np
 from .._solution import Solution
 from ..errors import InputError
 from ._action import OrderParameters, PathsProblem
+from ._model import check_alphas
 from ._newton import _newton_loop, newton_summary
 from ._outcome import _CONVERGED, finish
 from ._param import Layout, _initial_theta, layout_of
@@ -50,8 +51,7 @@ def sweep(problem: PathsProblem, alphas: Sequence[float], *, tol: float = 1e-10,
     a = np.asarray(alphas, dtype=np.float64)
     if a.ndim != 1 or a.size == 0:
         raise InputError("sweep.alphas", list(np.atleast_1d(a)), "must be a non-empty list of numbers > 0")
-    if not np.all(np.isfinite(a)) or np.any(a <= 0):
-        raise InputError("sweep.alphas", a.tolist(), "every alpha must be a finite number > 0")
+    check_alphas(a, "sweep.alphas")
     layout: Layout = layout_of(problem.model.heads)
     order = np.argsort(a, kind="stable")
     theta0 = _initial_theta(problem, init, layout)

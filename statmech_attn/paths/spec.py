@@ -16,7 +16,7 @@ from ._validate_spec import ValidateConfig
 from ..compute import ComputeConfig
 from ..config import Spec, all_positive, at_least, field, positive
 from ..errors import InputError
-from ._model import PathsModel
+from ._model import PathsModel, check_alphas, check_temperature
 from ._task import HMMTask
 
 
@@ -28,6 +28,10 @@ def _unit_interval(v: float) -> float:
 
 def _positive_list(v: tuple) -> tuple:
     return all_positive(v) if v else v
+
+
+def _alpha_list(v: tuple) -> tuple:
+    return check_alphas(v) if v else v  # empty: the grid comes from alpha_min/alpha_max/n_alphas
 
 
 HMMConfig = HMMTask
@@ -57,7 +61,7 @@ class ModelConfig:
     sigma2_readout: float = field(1.0, check=positive)
     widths: tuple[float, ...] = field((), check=_positive_list)
     width_readout: float = field(100.0, check=positive)
-    temperature: float = field(0.01, check=positive)
+    temperature: float = field(0.01, check=check_temperature)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,9 +80,9 @@ class SolverConfig:
 class SweepConfig:
     """[sweep]: the α grid (α = P / N_max): ``alphas`` or ``alpha_min``, ``alpha_max``, ``n_alphas`` (log-spaced)."""
 
-    alphas: tuple[float, ...] = field((), check=_positive_list)
-    alpha_min: float = field(0.1, check=positive)
-    alpha_max: float = field(10.0, check=positive)
+    alphas: tuple[float, ...] = field((), check=_alpha_list)
+    alpha_min: float = field(0.1, check=check_alphas)
+    alpha_max: float = field(10.0, check=check_alphas)
     n_alphas: int = field(20, check=at_least(1))
 
     def grid(self) -> np.ndarray:

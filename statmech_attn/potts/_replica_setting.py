@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..errors import InputError
 from ._cubature import GaussRule, gaussian_rule, largest_product_order
+from .spec import ReplicaConfig, check_alphas, check_ridge
 
 
 def colour_covariance(colour_matrix: Any) -> np.ndarray:
@@ -70,8 +72,7 @@ class ReplicaSetting:
         object.__setattr__(self, "colour_covariance", 0.5 * (S + S.T))
         if not (math.isfinite(self.teacher_norm) and self.teacher_norm > 0):
             raise InputError("teacher_norm", self.teacher_norm, "must be a finite number > 0")
-        if not (math.isfinite(self.ridge) and self.ridge > 0):
-            raise InputError("ridge", self.ridge, "must be a finite number > 0 (the saddle point needs λ > 0)")
+        check_ridge(self.ridge, "ridge")
         if self.cubature_order < 2:
             raise InputError("cubature_order", self.cubature_order, "must be >= 2")
         if self.cubature_order_teacher is not None and self.cubature_order_teacher < 1:
@@ -86,6 +87,31 @@ class ReplicaSetting:
         if U.shape[0] < 2:
             raise InputError("colours", U.shape[0], "must be >= 2")
         return cls(colour_covariance(U), **kwargs)
+
+    @classmethod
+    def from_config(cls, replica: "ReplicaConfig | Mapping[str, Any]", **kwargs: Any) -> "ReplicaSetting":
+        """The setting of a ``[replica]`` table, under the TOML's own names.
+
+        ``replica`` is a validated :class:`~statmech_attn.potts.spec.ReplicaConfig` or a mapping with
+        exactly the keys of the TOML table (``colours``, ``colour_matrix`` or ``colour_covariance``,
+        ``teacher_norm``, ``ridge``, ``cubature_order``, ...; the α grid and solver keys are read by
+        the verbs, not the setting).  Σ is taken as given, or follows from U by (9).  ``kwargs``
+        (``max_nodes``, ``max_teacher_nodes``) pass through.  Errors name the dotted key
+        (``replica.ridge``), as the config file does.
+        """
+        if isinstance(replica, Mapping):
+            from .spec import PottsSpec
+
+            replica = PottsSpec.from_config({"replica": dict(replica)}).replica  # type: ignore[assignment]
+        rc: ReplicaConfig = replica  # type: ignore[assignment]
+        args = dict(teacher_norm=rc.teacher_norm, ridge=rc.ridge, cubature_order=rc.cubature_order,
+                    cubature_order_teacher=rc.cubature_order_teacher, **kwargs)
+        try:
+            if rc.colour_covariance is not None:
+                return cls(rc.colour_covariance, **args)
+            return cls.from_colour_matrix(rc.colour_matrix, **args)
+        except InputError as e:
+            raise e.prefixed("replica") from None
 
     @property
     def colours(self) -> int:
@@ -135,7 +161,5 @@ class ReplicaState(NamedTuple):
 
 
 def _check_alpha(alpha: Any) -> None:
-    """Every α (a number or an array) must be a finite number > 0."""
-    a = np.asarray(alpha, dtype=np.float64)
-    if a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
-        raise InputError("alpha", alpha if a.size < 8 else f"{a.size} values", "every α must be a finite number > 0")
+    """Every α (a number or an array) must be a finite number > 0 (the rule :func:`.spec.check_alphas`)."""
+    check_alphas(alpha, "alpha")

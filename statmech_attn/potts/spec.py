@@ -15,8 +15,7 @@ from typing import Literal
 import numpy as np
 
 from ..compute import ComputeConfig
-from ..config import (Spec, 
-    all_positive,
+from ..config import (Spec,
     at_least,
     field,
     finite_matrix,
@@ -34,7 +33,36 @@ __all__ = [
     "ValidateConfig",
     "PottsSpec",
     "require",
+    "check_ridge",
+    "check_alphas",
 ]
+
+
+def check_ridge(v: float, param: str = "") -> float:
+    """The rule for λ (``[replica] ridge``): finite and > 0.
+
+    The saddle point needs λ > 0: the student's problem (10) is strictly convex only with the ridge
+    (softmax cross-entropy alone is not, and has no minimiser once the data are separable), and the
+    solver starts from V = 1/λ.  The config field and :class:`ReplicaSetting` both call this.
+    """
+    if not (math.isfinite(v) and v > 0):
+        raise InputError(param, v, "must be a finite number > 0 (the saddle point needs λ > 0)")
+    return v
+
+
+def check_alphas(alpha, param: str = ""):
+    """The rule for α = P/N (a number, a list or an array): non-empty, every entry finite and > 0.
+
+    One definition for the [replica] α grid (``alphas``, ``alpha_min``, ``alpha_max``) and for every
+    Python entry point that takes α (``solve``, ``replica_curve``, the limits).
+    """
+    a = np.asarray(alpha, dtype=np.float64)
+    if a.size == 0:
+        raise InputError(param, [], "must be a non-empty list of numbers > 0")
+    if not np.all(np.isfinite(a)) or np.any(a <= 0):
+        shown = a.tolist() if a.size < 8 else f"{a.size} values"
+        raise InputError(param, shown, "every α must be a finite number > 0")
+    return alpha
 
 
 def _fraction_below_one(v: float) -> float:
@@ -164,10 +192,10 @@ class ReplicaConfig:
     colour_matrix: np.ndarray | None = field(None, check=symmetric_matrix)
     colour_covariance: np.ndarray | None = field(None, check=symmetric_matrix)
     teacher_norm: float = field(1.0, check=positive, doc="ρ")
-    ridge: float = field(0.1, check=nonnegative, doc="λ")
-    alphas: tuple[float, ...] | None = field(None, check=all_positive)
-    alpha_min: float | None = field(None, check=positive)
-    alpha_max: float | None = field(None, check=positive)
+    ridge: float = field(0.1, check=check_ridge, doc="λ")
+    alphas: tuple[float, ...] | None = field(None, check=check_alphas)
+    alpha_min: float | None = field(None, check=check_alphas)
+    alpha_max: float | None = field(None, check=check_alphas)
     n_alphas: int | None = field(None, check=at_least(1))
     cubature_order: int = field(24, check=at_least(2))
     cubature_order_teacher: int | None = field(None, check=at_least(1))

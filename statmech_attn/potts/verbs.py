@@ -64,15 +64,9 @@ def sample(cfg: Any) -> Any:
 
 
 def setting_from_config(rc: ReplicaConfig) -> ReplicaSetting:
-    """The :class:`ReplicaSetting` of a [replica] table (Σ given, or from U by (9))."""
-    kwargs = dict(teacher_norm=rc.teacher_norm, ridge=rc.ridge, cubature_order=rc.cubature_order,
-                  cubature_order_teacher=rc.cubature_order_teacher)
-    try:
-        if rc.colour_covariance is not None:
-            return ReplicaSetting(rc.colour_covariance, **kwargs)
-        return ReplicaSetting.from_colour_matrix(rc.colour_matrix, **kwargs)
-    except InputError as e:
-        raise e.prefixed("replica") from None
+    """The :class:`ReplicaSetting` of a [replica] table (Σ given, or from U by (9)); see
+    :meth:`ReplicaSetting.from_config`."""
+    return ReplicaSetting.from_config(rc)
 
 
 def curve(setting: ReplicaSetting, rc: ReplicaConfig, alphas: np.ndarray, *, cubature_check: bool = True,

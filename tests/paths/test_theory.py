@@ -389,3 +389,28 @@ def test_hmm_task_attention():
         for t in range(2, 7):
             target = t - 1 if states[mu, t - 1] == states[mu, t - 2] else 0
             assert np.argmax(att[mu, 0, t]) == target
+
+
+@pytest.mark.parametrize("key, bad", [("model.temperature", 0.0), ("model.temperature", -1.0)])
+def test_temperature_rule_is_one(key, bad):
+    """The config and the Python API refuse a bad temperature with the same message (issue 17)."""
+    from statmech_attn import InputError
+    from statmech_attn.paths.spec import PathsSpec
+
+    with pytest.raises(InputError) as from_config:
+        PathsSpec.from_config({}, overrides=[f"{key}={bad}"])
+    with pytest.raises(InputError) as from_api:
+        sp.PathsModel(heads=(2,), temperature=bad)
+    assert str(from_config.value) == str(from_api.value)
+
+
+@pytest.mark.parametrize("bad", [[-1.0], [1.0, 0.0]])
+def test_alpha_rule_is_one(bad):
+    from statmech_attn import InputError
+    from statmech_attn.paths.spec import PathsSpec
+
+    with pytest.raises(InputError) as from_config:
+        PathsSpec.from_config({"sweep": {"alphas": bad}})
+    with pytest.raises(InputError) as from_api:
+        sp.PathsModel(heads=(2,)).with_alpha(bad[-1], 10)
+    assert from_config.value.allowed == from_api.value.allowed

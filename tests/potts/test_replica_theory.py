@@ -380,3 +380,47 @@ def test_not_converged_is_reported(setting3):
     assert not sol.converged and sol.result.value == "max_steps" and sol.iterations == 3
     with pytest.raises(SolverError):
         R.solve(setting3, 1.0, solver="fixed_point", max_steps=3, cubature_check=False)
+
+
+# --- one rule per parameter (issue 17): the config and the Python API say the same thing --------------
+
+@pytest.mark.parametrize("key, bad", [("ridge", 0.0), ("ridge", -0.1), ("teacher_norm", 0.0)])
+def test_config_and_api_refuse_alike(key, bad):
+    from statmech_attn.potts.spec import PottsSpec
+
+    table = {"colours": 2, "colour_covariance": [[1.0, 0.0], [0.0, 1.0]], key: bad}
+    with pytest.raises(InputError) as from_config:
+        PottsSpec.from_config({"replica": table})
+    with pytest.raises(InputError) as from_api:
+        R.ReplicaSetting(np.eye(2), **{key: bad})
+    with pytest.raises(InputError) as from_mapping:
+        R.ReplicaSetting.from_config(table)
+    assert from_config.value.param == from_mapping.value.param == f"replica.{key}"
+    assert from_api.value.param == key
+    assert str(from_config.value) == str(from_mapping.value) == f"replica.{str(from_api.value)}"
+
+
+@pytest.mark.parametrize("bad", [[-1.0], [0.5, 0.0], []])
+def test_alpha_rule_is_one(bad):
+    from statmech_attn.potts.spec import PottsSpec
+
+    table = {"colours": 2, "colour_covariance": [[1.0, 0.0], [0.0, 1.0]], "alphas": bad}
+    with pytest.raises(InputError) as from_config:
+        PottsSpec.from_config({"replica": table})
+    with pytest.raises(InputError) as from_api:
+        R.replica_curve(R.ReplicaSetting(np.eye(2)), bad)
+    assert from_config.value.param == "replica.alphas" and from_api.value.param == "alpha"
+    assert from_config.value.allowed == from_api.value.allowed
+    assert str(from_config.value).split(": ", 1)[1] == str(from_api.value).split(": ", 1)[1]
+
+
+def test_setting_from_config_uses_the_toml_names():
+    from statmech_attn.potts.spec import PottsSpec
+
+    table = {"colours": 3, "colour_matrix": U3.tolist(), "teacher_norm": 1.5, "ridge": 0.2, "cubature_order": 12}
+    s = R.ReplicaSetting.from_config(table)
+    s2 = R.ReplicaSetting.from_config(PottsSpec.from_config({"replica": table}).replica)
+    old = R.ReplicaSetting.from_colour_matrix(U3, teacher_norm=1.5, ridge=0.2, cubature_order=12)
+    for t in (s, s2):
+        np.testing.assert_array_equal(t.colour_covariance, old.colour_covariance)
+        assert (t.teacher_norm, t.ridge, t.cubature_order, t.cubature_order_teacher) == (1.5, 0.2, 12, None)
