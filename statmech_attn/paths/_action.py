@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
-from ._kernels import reduce_examples, renormalised_kernel
+from ._kernels import cholesky_kt, reduce_examples, renormalised_kernel
 from ._model import Hyper, PathsModel
 
 
@@ -241,9 +241,7 @@ def training_kernel(u1: jnp.ndarray, arrays: ProblemArrays) -> jnp.ndarray:
 
 def energy(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> jnp.ndarray:
     """E(U₁) = ln det(K + T I) + Yᵀ (K + T I)⁻¹ Y (in the reduced basis plus its exact constants)."""
-    k = training_kernel(u1, arrays)
-    k = k + temperature * jnp.eye(k.shape[0], dtype=k.dtype)
-    c = jnp.linalg.cholesky(k)
+    c = cholesky_kt(training_kernel(u1, arrays), temperature)
     alpha = jsl.cho_solve((c, True), arrays.y)
     logdet = 2.0 * jnp.sum(jnp.log(jnp.diagonal(c))) + arrays.n_dropped * jnp.log(temperature)
     return logdet + arrays.y @ alpha + arrays.y_perp2 / temperature
@@ -288,9 +286,7 @@ class EnergyFactors(NamedTuple):
 def energy_factors(u1: jnp.ndarray, arrays: ProblemArrays, temperature: jnp.ndarray) -> EnergyFactors:
     """E(U₁), the Cholesky factor C of K + T I, C⁻¹ Y and (without pair kernels) C⁻¹ X̃."""
     xt = arrays.xt
-    p, n0, h = xt.shape
-    k = training_kernel(u1, arrays) + temperature * jnp.eye(p, dtype=xt.dtype)
-    c = jnp.linalg.cholesky(k)
+    c = cholesky_kt(training_kernel(u1, arrays), temperature)
     z = None if uses_prekernels(arrays) else whiten(c, xt)
     y_white = jsl.solve_triangular(c, arrays.y, lower=True)
     value = 2.0 * jnp.sum(jnp.log(jnp.diagonal(c))) + arrays.n_dropped * jnp.log(temperature) + y_white @ y_white \

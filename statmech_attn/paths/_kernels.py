@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -65,6 +66,23 @@ def renormalised_kernel(u1: jnp.ndarray, xt: jnp.ndarray, xt_other: jnp.ndarray 
     """K_{μν}(U₁) = Σ_{ππ'} U₁[π,π'] C^{ππ'}_{μν} = Σ_i (X̃_i U₁ X̃_iᵀ)_{μν}."""
     other = xt if xt_other is None else xt_other
     return jnp.einsum("mip,pq,niq->mn", xt, u1, other)
+
+
+def cholesky_kt(k: jnp.ndarray, temperature: jnp.ndarray | float) -> jnp.ndarray:
+    """Lower Cholesky factor of K + T I (K a P×P kernel, T > 0 the temperature): the one factorisation
+    behind the energy, the predictors and the finite network's collapsed likelihood.
+
+    K is positive semi-definite and T > 0, so K + T I is positive definite; when it is not numerically
+    (a non-PSD U₁, NaN in K), the factor has NaN on its diagonal.  Inside a trace (jit, grad, vmap,
+    a sampler) that NaN propagates to the caller's result, which reports it; called eagerly, a
+    failed factorisation raises ``numpy.linalg.LinAlgError`` naming K + T I.
+    """
+    c = jnp.linalg.cholesky(k + temperature * jnp.eye(k.shape[0], dtype=k.dtype))
+    if not isinstance(c, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(jnp.diagonal(c, axis1=-2, axis2=-1)))):
+        raise np.linalg.LinAlgError(
+            f"K + T·I is not positive definite (Cholesky failed; P = {k.shape[0]}, T = {float(temperature):.3g}): "
+            "the kernel K(U₁) must be positive semi-definite and finite")
+    return c
 
 
 def reduce_examples(xt: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:

@@ -12,7 +12,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 
 from ._action import OrderParameters, PathsProblem, gp_order_parameters
-from ._kernels import renormalised_kernel
+from ._kernels import cholesky_kt, renormalised_kernel
 from ._model import PathsModel
 
 
@@ -33,8 +33,7 @@ def _u1(U: OrderParameters | Sequence[jnp.ndarray] | jnp.ndarray) -> jnp.ndarray
 
 @jax.jit
 def _predict(u1, xt, y, temperature, xt_test):
-    k = renormalised_kernel(u1, xt) + temperature * jnp.eye(xt.shape[0])
-    c = jnp.linalg.cholesky(k)
+    c = cholesky_kt(renormalised_kernel(u1, xt), temperature)
     k_star = renormalised_kernel(u1, xt, xt_test)  # (P, P*)
     mean = k_star.T @ jsl.cho_solve((c, True), y)
     k_ss = jnp.einsum("nip,pq,niq->n", xt_test, u1, xt_test)
@@ -76,8 +75,7 @@ def gp_predict(problem: PathsProblem, xt_test: jnp.ndarray | None = None) -> Pre
         raise ValueError("no test inputs: pass xt_test or build the problem with a test set")
     m = problem.model
     xt, y = problem.xt_train, problem.y_train
-    k = gp_kernel(xt, m) + m.temperature * jnp.eye(xt.shape[0])
-    c = jnp.linalg.cholesky(k)
+    c = cholesky_kt(gp_kernel(xt, m), m.temperature)
     ks = gp_kernel(xt, m, xs)
     mean = ks.T @ jsl.cho_solve((c, True), y)
     kss = m.sigma2_readout * math.prod(m.sigma2_layers) * jnp.einsum("nip,nip->n", xs, xs)
@@ -237,16 +235,15 @@ def _record_arrays(u1, xa, ya, temperature, xt, y, xs, ys, gp_scale, masks, *, h
     alignment (when the training set is not reduced), K_GP the GP predictor and its alignment; the
     pruned predictors are one vmapped pass over the head masks."""
     out = {}
-    eye = jnp.eye(xa.shape[0])
     k_a = renormalised_kernel(u1, xa)
-    c = jnp.linalg.cholesky(k_a + temperature * eye)
+    c = cholesky_kt(k_a, temperature)
     k_star = renormalised_kernel(u1, xa, xs)
     k_ss = jnp.einsum("nip,pq,niq->n", xs, u1, xs)
     mean = k_star.T @ jsl.cho_solve((c, True), ya)
     v = jsl.solve_triangular(c, k_star, lower=True)
     out["mean"], out["variance"] = mean, k_ss - jnp.sum(v * v, axis=0)
     k_gp = gp_scale * jnp.einsum("mip,nip->mn", xt, xt)
-    c_gp = jnp.linalg.cholesky(k_gp + temperature * jnp.eye(xt.shape[0]))
+    c_gp = cholesky_kt(k_gp, temperature)
     ks_gp = gp_scale * jnp.einsum("mip,nip->mn", xt, xs)
     out["gp_mean"] = ks_gp.T @ jsl.cho_solve((c_gp, True), y)
     v = jsl.solve_triangular(c_gp, ks_gp, lower=True)
@@ -261,7 +258,7 @@ def _record_arrays(u1, xa, ya, temperature, xt, y, xs, ys, gp_scale, masks, *, h
     if prune:
         def pruned_accuracy(mask):
             u1p = jnp.where(mask, u1, 0.0)
-            cp = jnp.linalg.cholesky(renormalised_kernel(u1p, xa) + temperature * eye)
+            cp = cholesky_kt(renormalised_kernel(u1p, xa), temperature)
             m = renormalised_kernel(u1p, xa, xs).T @ jsl.cho_solve((cp, True), ya)
             return jnp.mean((jnp.sign(m) == jnp.sign(ys)).astype(jnp.float64))
 

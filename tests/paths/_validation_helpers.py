@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import types
-
 import jax.numpy as jnp
 import numpy as np
+
+from statmech_attn.paths import PathsModel
 
 
 def random_problem(P: int, S: int, N0: int, heads: tuple[int, ...], seed: int, P_test: int = 0):
@@ -24,9 +24,8 @@ def random_problem(P: int, S: int, N0: int, heads: tuple[int, ...], seed: int, P
     return tr, te
 
 
-def spec(heads, widths, width_readout, *, readout="last", s0=1.0, sl=None, sa=1.0, T=0.1):
-    """A duck-typed model spec (same attributes as statmech_attn.paths.PathsModel)."""
+def spec(heads, widths, width_readout, *, readout="last", s0=1.0, sl=None, sa=1.0, T=0.1) -> PathsModel:
+    """The theory's own model object (the finite network is built from the same :class:`PathsModel`)."""
     L = len(heads)
-    return types.SimpleNamespace(heads=tuple(heads), readout=readout, sigma2_input=s0,
-                                 sigma2_layers=tuple(sl or (1.0,) * L), sigma2_readout=sa,
-                                 widths=tuple(widths), width_readout=width_readout, temperature=T)
+    return PathsModel(heads=tuple(heads), readout=readout, sigma2_input=s0, sigma2_layers=tuple(sl or (1.0,) * L),
+                      sigma2_readout=sa, widths=tuple(widths), width_readout=width_readout, temperature=T)

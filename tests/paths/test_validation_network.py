@@ -71,3 +71,50 @@ def test_non_integer_width_is_an_input_error():
 
     with pytest.raises(InputError, match="model.widths"):
         net.network_widths(spec((1,), (3.5,), 4))
+
+
+# --- the network is built from the theory's objects (issue 17): the old, separately written path
+# kernels kept here as the reference, equal to 1e-12 on random problems ------------------------------
+
+def _reference_path_inputs(x, attention, model):
+    """The network's former own copy of the path form (readout, path attention, X̃), verbatim maths."""
+    last = attention[-1]
+    v = {"last": last[:, :, -1, :], "first": last[:, :, 0, :], "mean": jnp.mean(last, axis=2)}[model.readout]
+    for att in reversed(attention[:-1]):
+        v = jnp.einsum("phts,pdt->phds", att, v)
+        v = v.reshape(v.shape[0], -1, v.shape[-1])
+    scale = np.sqrt(float(model.sigma2_input) / (x.shape[-1] * v.shape[1]))
+    return scale * jnp.einsum("psi,pks->pik", x, v)
+
+
+@pytest.mark.parametrize("heads,readout", [((1,), "last"), ((3,), "mean"), ((2, 3), "first"), ((2, 1, 3), "mean")])
+def test_network_uses_the_theory_path_kernels(heads, readout):
+    (x, att, y), (xs, atts, _) = random_problem(7, 5, 4, heads, seed=11, P_test=3)
+    m = spec(heads, (5,) * len(heads), 6, readout=readout, s0=1.7, T=0.3)
+    ref, ref_s = _reference_path_inputs(x, att, m), _reference_path_inputs(xs, atts, m)
+    Xt, Xs = net.path_inputs(x, att, m), net.path_inputs(xs, atts, m)
+    np.testing.assert_allclose(Xt, ref, rtol=1e-12, atol=1e-12)
+    C_ref = jnp.einsum("pia,qib->abpq", ref, ref)
+    np.testing.assert_allclose(net.path_kernels(Xt), C_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(net.path_kernels(Xt, Xs), jnp.einsum("pia,qib->abpq", ref, ref_s), rtol=1e-12, atol=1e-12)
+    # the collapsed likelihood with the shared K + T·I factorisation equals the plain Cholesky form
+    p = net.init_params(m, 4, seed=3)
+    W = net.path_weights(p)
+    U1 = W @ W.T / W.shape[1]
+    K = jnp.einsum("ab,abpq->pq", U1, C_ref) + 0.3 * jnp.eye(7)
+    Lc = np.linalg.cholesky(np.asarray(K))
+    z = np.linalg.solve(Lc, np.asarray(y))
+    expected = -0.5 * z @ z - np.sum(np.log(np.diag(Lc))) - 3.5 * np.log(2 * np.pi)
+    assert float(net.marginal_log_likelihood(U1, net.path_kernels(Xt), y, 0.3)) == pytest.approx(expected, rel=1e-12)
+
+
+def test_unknown_readout_and_non_pd_kernel_are_clear_errors():
+    from statmech_attn.errors import InputError
+    from statmech_attn.paths._kernels import cholesky_kt
+
+    (x, att, _), _ = random_problem(3, 4, 2, (2,), seed=0)
+    with pytest.raises(InputError, match="model.readout"):
+        net.path_attention(att, "middle")
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        cholesky_kt(-jnp.eye(3), 0.5)
+    np.testing.assert_array_equal(cholesky_kt(jnp.eye(3), 0.5), np.linalg.cholesky(1.5 * np.eye(3)))

@@ -28,12 +28,16 @@ partial effective weights aᵀ V_L ⋯ V_ℓ / √(N_a N_L ⋯ N_{ℓ+1}) ∈ R^
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
 
 from statmech_attn.errors import InputError
+from statmech_attn.paths import PathsModel
+from statmech_attn.paths import _kernels
+from statmech_attn.paths._kernels import cholesky_kt
+from statmech_attn.paths._model import READOUTS
 
 __all__ = [
     "Params",
@@ -72,7 +76,7 @@ class Params(NamedTuple):
     a: jnp.ndarray
 
 
-def network_widths(model: Any) -> tuple[int, ...]:
+def network_widths(model: PathsModel) -> tuple[int, ...]:
     """(N₁, …, N_L, N_a) as integers; a finite network needs integral widths."""
     raw = tuple(model.widths) + (model.width_readout,)
     out = []
@@ -84,11 +88,11 @@ def network_widths(model: Any) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _sigma2(model: Any) -> tuple[float, tuple[float, ...], float]:
+def _sigma2(model: PathsModel) -> tuple[float, tuple[float, ...], float]:
     return float(model.sigma2_input), tuple(float(s) for s in model.sigma2_layers), float(model.sigma2_readout)
 
 
-def init_params(model: Any, n_input: int, seed: int) -> Params:
+def init_params(model: PathsModel, n_input: int, seed: int) -> Params:
     """A draw of Θ from the prior: V₀ ~ N(0, σ₀²), V_ℓ ~ N(0, σ_ℓ²), a ~ N(0, σ_a²) entrywise."""
     widths = network_widths(model)
     s0, sl, sa = _sigma2(model)
@@ -102,45 +106,35 @@ def init_params(model: Any, n_input: int, seed: int) -> Params:
 
 
 def readout_vectors(attention_last: jnp.ndarray, readout: str) -> jnp.ndarray:
-    """Token readout a^{L,h}_s of the last layer, shape (P, H_L, S) (theory §1).
+    """Token readout a^{L,h}_s of the last layer, shape (P, H_L, S) (theory §1): the theory's own
+    :func:`statmech_attn.paths.readout_vectors`, with an unknown ``readout`` refused.
 
     ``last``: a_s = A_{s,S} (query = last token); ``first``: a_s = A_{s,1}; ``mean``:
     a_s = (1/S) Σ_t A_{s t}.  ``attention_last`` is (P, H_L, S, S) with rows = queries.
     """
-    if readout == "last":
-        return attention_last[:, :, -1, :]
-    if readout == "first":
-        return attention_last[:, :, 0, :]
-    if readout == "mean":
-        return jnp.mean(attention_last, axis=2)
-    raise InputError("model.readout", readout, "must be one of 'mean', 'first', 'last'")
+    if readout not in READOUTS:
+        raise InputError("model.readout", readout, "must be one of 'mean', 'first', 'last'")
+    return _kernels.readout_vectors(attention_last, readout)
 
 
 def path_attention(attention: Sequence[jnp.ndarray], readout: str) -> jnp.ndarray:
     """Path attention vectors a^π_s = (A^{1,h₁} A^{2,h₂} ⋯ A^{L−1,h_{L−1}} a^{L,h_L})_s, (P, H_tot, S).
 
-    Paths are flattened with h₁ slowest and h_L fastest (theory §3).
+    Paths are flattened with h₁ slowest and h_L fastest (theory §3); the theory's
+    :func:`statmech_attn.paths.path_attention`.
     """
-    v = readout_vectors(attention[-1], readout)                  # (P, D_L, S)
-    for att in reversed(attention[:-1]):
-        # (A^{ℓ,h} v)_s = Σ_t A_{s t} v_t = Σ_t att[t, s] v_t
-        v = jnp.einsum("phts,pdt->phds", att, v)
-        v = v.reshape(v.shape[0], -1, v.shape[-1])
-    return v
+    readout_vectors(attention[-1], readout)  # refuses an unknown readout
+    return _kernels.path_attention(attention, readout)
 
 
-def path_inputs(x: jnp.ndarray, attention: Sequence[jnp.ndarray], model: Any) -> jnp.ndarray:
-    """Path-augmented inputs X̃^μ_{iπ} = √(σ₀²/(N₀ H_tot)) Σ_s x^μ_{s i} a^{μ,π}_s, shape (P, N₀, H_tot)."""
-    ap = path_attention(attention, model.readout)
-    n0 = x.shape[-1]
-    scale = math.sqrt(float(model.sigma2_input) / (n0 * ap.shape[1]))
-    return scale * jnp.einsum("psi,pks->pik", x, ap)
+def path_inputs(x: jnp.ndarray, attention: Sequence[jnp.ndarray], model: PathsModel) -> jnp.ndarray:
+    """Path-augmented inputs X̃^μ_{iπ} = √(σ₀²/(N₀ H_tot)) Σ_s x^μ_{s i} a^{μ,π}_s, shape (P, N₀, H_tot):
+    the theory's :func:`statmech_attn.paths.path_inputs` of the same :class:`PathsModel`."""
+    return _kernels.path_inputs(x, attention, model)
 
 
-def path_kernels(Xt: jnp.ndarray, Xt2: jnp.ndarray | None = None) -> jnp.ndarray:
-    """Path-path kernels C^{ππ'}_{μν} = Σ_i X̃^μ_{iπ} X̃'^ν_{iπ'}, shape (H_tot, H_tot, P, P')."""
-    Xt2 = Xt if Xt2 is None else Xt2
-    return jnp.einsum("pia,qib->abpq", Xt, Xt2)
+#: Path-path kernels C^{ππ'}_{μν} = Σ_i X̃^μ_{iπ} X̃'^ν_{iπ'}, shape (H_tot, H_tot, P, P'): the theory's own.
+path_kernels = _kernels.path_kernels
 
 
 def forward(params: Params, x: jnp.ndarray, attention: Sequence[jnp.ndarray], readout: str) -> jnp.ndarray:
@@ -202,7 +196,7 @@ def forward_paths(params: Params, Xt: jnp.ndarray, sigma2_input: float) -> jnp.n
     return jnp.einsum("kn,pkn->p", W, proj) / math.sqrt(sigma2_input * W.shape[1])
 
 
-def log_prior(params: Params, model: Any) -> jnp.ndarray:
+def log_prior(params: Params, model: PathsModel) -> jnp.ndarray:
     """ln of the Gaussian prior Π N(V₀; 0, σ₀²) Π_ℓ N(V_ℓ; 0, σ_ℓ²) N(a; 0, σ_a²)."""
     s0, sl, sa = _sigma2(model)
 
@@ -216,7 +210,7 @@ def log_prior(params: Params, model: Any) -> jnp.ndarray:
 
 
 def log_likelihood(params: Params, x: jnp.ndarray, attention: Sequence[jnp.ndarray], y: jnp.ndarray,
-                   model: Any) -> jnp.ndarray:
+                   model: PathsModel) -> jnp.ndarray:
     """ln Π_μ N(y^μ; f(x^μ), T) = −Σ_μ (f^μ − y^μ)²/(2T) − (P/2) ln(2πT)  (theory §2)."""
     T = float(model.temperature)
     r = forward(params, x, attention, model.readout) - y
@@ -224,13 +218,13 @@ def log_likelihood(params: Params, x: jnp.ndarray, attention: Sequence[jnp.ndarr
 
 
 def log_posterior(params: Params, x: jnp.ndarray, attention: Sequence[jnp.ndarray], y: jnp.ndarray,
-                  model: Any) -> jnp.ndarray:
+                  model: PathsModel) -> jnp.ndarray:
     """Unnormalised ln p(Θ | data) = ln prior + ln likelihood."""
     return log_prior(params, model) + log_likelihood(params, x, attention, y, model)
 
 
 def regularised_loss(params: Params, x: jnp.ndarray, attention: Sequence[jnp.ndarray], y: jnp.ndarray,
-                     model: Any) -> jnp.ndarray:
+                     model: PathsModel) -> jnp.ndarray:
     """Training loss whose Gibbs measure exp(−loss/T) is the posterior:
 
         loss(Θ) = ½ Σ_μ (f^μ − y^μ)² + (T/2) (‖V₀‖²/σ₀² + Σ_ℓ ‖V_ℓ‖²/σ_ℓ² + ‖a‖²/σ_a²).
@@ -249,17 +243,13 @@ def kernel(U1: jnp.ndarray, C: jnp.ndarray) -> jnp.ndarray:
     return jnp.einsum("ab,abpq->pq", U1, C)
 
 
-def _cholesky(M: jnp.ndarray) -> jnp.ndarray:
-    return jnp.linalg.cholesky(M)
-
-
 def marginal_log_likelihood(U1: jnp.ndarray, C: jnp.ndarray, y: jnp.ndarray, temperature: float) -> jnp.ndarray:
     """ln N(y; 0, K(U₁) + T I): the likelihood with V₀ integrated out exactly.
 
         −½ yᵀ (K + T I)⁻¹ y − ½ ln det(K + T I) − (P/2) ln 2π    (Cholesky; K + TI is PD for T > 0)
     """
     P = y.shape[0]
-    Lc = _cholesky(kernel(U1, C) + temperature * jnp.eye(P))
+    Lc = cholesky_kt(kernel(U1, C), temperature)
     z = jax.scipy.linalg.solve_triangular(Lc, y, lower=True)
     return -0.5 * z @ z - jnp.sum(jnp.log(jnp.diag(Lc))) - 0.5 * P * math.log(2 * math.pi)
 
@@ -273,8 +263,7 @@ def conditional_predictor(U1: jnp.ndarray, C: jnp.ndarray, C_cross: jnp.ndarray,
     with k*_μ = Σ U₁^{ππ'} C_cross^{ππ'}_{μ*} and k** = Σ U₁^{ππ'} C_test_diag^{ππ'}_{*}.
     ``C_cross`` is (H_tot, H_tot, P, P*), ``C_test_diag`` (H_tot, H_tot, P*).
     """
-    P = y.shape[0]
-    Lc = _cholesky(kernel(U1, C) + temperature * jnp.eye(P))
+    Lc = cholesky_kt(kernel(U1, C), temperature)
     ks = jnp.einsum("ab,abpq->pq", U1, C_cross)                  # (P, P*)
     kss = jnp.einsum("ab,abq->q", U1, C_test_diag)
     zy = jax.scipy.linalg.solve_triangular(Lc, y, lower=True)
