@@ -64,4 +64,5 @@ from .metrics import recovery_metrics as recovery_metrics
 from .replica import ReplicaSetting as ReplicaSetting
 from .replica import ReplicaState as ReplicaState
 from .replica import replica_curve as replica_curve
+from .replica import replica_solutions as replica_solutions
 from .replica import solve as solve_replica

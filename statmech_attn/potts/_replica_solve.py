@@ -290,6 +290,47 @@ def replica_curve(setting: ReplicaSetting, alphas: Sequence[float], init: Any = 
     first-order estimate of the finer fixed point), so a change below the tolerance is not reported as 0.
     Points that did not converge are recorded with ``converged = False`` (never raised).
     """
+    a, pts, change = _curve_points(setting, alphas, init, solver, max_steps, tol, damping, cubature_check)
+    records: list[dict[str, Any]] = [{} for _ in a]
+    for i, (x, hat, res, k, result, obs) in pts:
+        rec: dict[str, Any] = {
+            "alpha": float(a[i]), "m": float(x[0]), "q": float(x[1]), "V": float(x[2]),
+            "m_hat": float(hat[0]), "q_hat": float(hat[1]), "V_hat": float(hat[2]),
+            "residual": res, "iterations": k, "converged": result is Result.converged,
+        }
+        rec.update(obs)
+        if change is not None:
+            rec["cubature_change"] = float(change[i])
+        records[i] = rec
+    return records
+
+
+def replica_solutions(setting: ReplicaSetting, alphas: Sequence[float], init: Any = None, *,
+                      solver: str = "newton", max_steps: int = 3000, tol: float = 1e-10, damping: float = 0.5,
+                      cubature_check: bool = True) -> list[Solution[ReplicaState]]:
+    """The α-curve of :func:`replica_curve` as ``list[Solution]`` (like :func:`statmech_attn.paths.sweep`).
+
+    The same computation and numbers: each :class:`~statmech_attn.Solution` has ``value`` the
+    :class:`ReplicaState` (m, q, V, m̂, q̂, V̂), ``result``, ``residual``, ``iterations``, ``action`` = Φ
+    (the record's ``free_energy``) and ``stats`` with ``alpha``, the observables of :data:`OBSERVABLES`,
+    ``free_energy``, ``solver`` and (with ``cubature_check``) ``cubature_change``.
+    """
+    a, pts, change = _curve_points(setting, alphas, init, solver, max_steps, tol, damping, cubature_check)
+    flag = _solver_flag(solver)
+    out: list[Solution[ReplicaState] | None] = [None] * a.size
+    for i, (x, hat, res, k, result, obs) in pts:
+        stats: dict[str, Any] = {"alpha": float(a[i]), "solver": flag, **obs}
+        if change is not None:
+            stats["cubature_change"] = float(change[i])
+        value = ReplicaState(*(float(v) for v in x), *(float(v) for v in hat))
+        out[i] = Solution(value, result, res, k, obs["free_energy"], stats)
+    return out  # type: ignore[return-value]
+
+
+def _curve_points(setting: ReplicaSetting, alphas: Sequence[float], init: Any, solver: str, max_steps: int,
+                  tol: float, damping: float, cubature_check: bool):
+    """The curve's computation, shared by :func:`replica_curve` and :func:`replica_solutions`:
+    (α array, [(index, (x, hats, residual, iterations, result, observables))], cubature change or None)."""
     _check_alpha(alphas)
     solver = _solver_flag(solver)
     a = np.asarray(alphas, dtype=np.float64).reshape(-1)
@@ -311,16 +352,12 @@ def replica_curve(setting: ReplicaSetting, alphas: Sequence[float], init: Any = 
     obs = {k: np.asarray(v) for k, v in obs.items()}
     if cubature_check:
         change = np.max(np.abs(xs2 - xs) / np.abs(xs), axis=1)
-    records: list[dict[str, Any]] = [{} for _ in a]
+    pts = []
+    change_given = None if change is None else np.empty_like(change)
     for j, i in enumerate(order):
         result = _result_of(xs[j], float(res[j]), int(ks[j]), max_steps, tol, setting.teacher_norm)
-        rec: dict[str, Any] = {
-            "alpha": float(a[i]), "m": float(xs[j, 0]), "q": float(xs[j, 1]), "V": float(xs[j, 2]),
-            "m_hat": float(hats[j, 0]), "q_hat": float(hats[j, 1]), "V_hat": float(hats[j, 2]),
-            "residual": float(res[j]), "iterations": int(ks[j]), "converged": result is Result.converged,
-        }
-        rec.update({k: float(obs[k][j]) for k in OBSERVABLES + ("free_energy",)})
+        pts.append((int(i), (xs[j], hats[j], float(res[j]), int(ks[j]), result,
+                             {k: float(obs[k][j]) for k in OBSERVABLES + ("free_energy",)})))
         if change is not None:
-            rec["cubature_change"] = float(change[j])
-        records[i] = rec
-    return records
+            change_given[i] = change[j]
+    return a, pts, change_given

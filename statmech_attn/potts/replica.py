@@ -20,7 +20,7 @@ Modules: :mod:`._replica_setting` (the setting, Σ, the cubature rules, the stat
 :mod:`._replica_limits` (the closed-form limits (15)–(16)); this module re-exports the public names.
 
 Public API: :class:`ReplicaSetting`, :class:`ReplicaState`, :func:`colour_covariance`,
-:func:`solve`, :func:`observables`, :func:`replica_curve`, :func:`fixed_point_map`,
+:func:`solve`, :func:`observables`, :func:`replica_curve`, :func:`replica_solutions`, :func:`fixed_point_map`,
 :func:`proximal_map`, :func:`alpha_to_zero_limit`, :func:`large_ridge_limit`.
 """
 
@@ -37,6 +37,7 @@ from ._replica_setting import colour_covariance as colour_covariance
 from ._replica_solve import OBSERVABLES as OBSERVABLES
 from ._replica_solve import POINT_KEYS as POINT_KEYS
 from ._replica_solve import replica_curve as replica_curve
+from ._replica_solve import replica_solutions as replica_solutions
 from ._replica_solve import solve as solve
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "solve",
     "observables",
     "replica_curve",
+    "replica_solutions",
     "fixed_point_map",
     "proximal_map",
     "alpha_to_zero_limit",

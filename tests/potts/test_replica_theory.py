@@ -424,3 +424,21 @@ def test_setting_from_config_uses_the_toml_names():
     for t in (s, s2):
         np.testing.assert_array_equal(t.colour_covariance, old.colour_covariance)
         assert (t.teacher_norm, t.ridge, t.cubature_order, t.cubature_order_teacher) == (1.5, 0.2, 12, None)
+
+
+def test_replica_solutions_equal_the_curve_records(setting3):
+    """``replica_solutions`` is ``replica_curve`` as list[Solution] (issue 17): the same numbers, field by field."""
+    import statmech_attn
+    from statmech_attn import potts
+
+    alphas = [2.0, 0.5, 1.0]  # not sorted: both keep the order given
+    recs = R.replica_curve(setting3, alphas)
+    sols = potts.replica_solutions(setting3, alphas)
+    assert len(sols) == len(recs)
+    for sol, rec in zip(sols, recs):
+        assert isinstance(sol, statmech_attn.Solution) and isinstance(sol.value, R.ReplicaState)
+        assert sol.value._asdict() == {k: rec[k] for k in ("m", "q", "V", "m_hat", "q_hat", "V_hat")}
+        assert (sol.residual, sol.iterations, sol.converged, sol.action) == \
+            (rec["residual"], rec["iterations"], rec["converged"], rec["free_energy"])
+        assert sol.stats["alpha"] == rec["alpha"] and sol.stats["cubature_change"] == rec["cubature_change"]
+        assert all(sol.stats[k] == rec[k] for k in R.OBSERVABLES)
