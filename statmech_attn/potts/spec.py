@@ -297,7 +297,8 @@ class PottsSpec(Spec):
             out.append(("replica.n_alphas", self.replica.n_alphas, nbytes(self.replica.n_alphas, 4096)))
         if self.replica is not None and self.validate.sizes:
             n_max = max(self.validate.sizes)
-            a_max = max(1.0, float(np.max(self.replica.alpha_grid)))
+            r = self.replica  # the largest α without building the grid (n_alphas may be huge)
+            a_max = max(1.0, float(max(r.alphas)) if r.alphas else float(r.alpha_max or 2.0))
             out.append(("validate.sizes", n_max, nbytes(n_max, n_max, a_max, 3) + nbytes(self.validate.n_test, n_max, 2)))
         t = self.train
         out.append(("train.embed_dim", t.embed_dim, nbytes(t.batch_size, t.embed_dim, t.embed_dim, t.heads, 4)))
