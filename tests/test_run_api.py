@@ -88,6 +88,7 @@ CASES = [
 ]
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("command, make, sets, cli_args, options", CASES, ids=[c[0] for c in CASES])
 def test_run_equals_the_cli_json(tmp_path, command, make, sets, cli_args, options):
     _check(tmp_path, command, make(), sets, list(cli_args), **options)

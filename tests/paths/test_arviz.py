@@ -10,7 +10,7 @@ import pytest
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "paths_validate.toml"
 
 
-@pytest.mark.smoke
+@pytest.mark.slow
 def test_validate_quick_writes_netcdf(tmp_path: Path) -> None:
     import statmech_attn
 

@@ -95,6 +95,7 @@ def test_points_are_files_and_the_report_is_assembled_from_them(serial_run):
     assert [(s["alpha"], s["seed"]) for s in report["n_scaling"]] == [(1.0, 0), (1.0, 1)]
 
 
+@pytest.mark.slow
 def test_interrupted_grid_resumes_with_only_the_missing_points(serial_run, tmp_path, monkeypatch):
     from statmech_attn.validation.paths import compare
 
