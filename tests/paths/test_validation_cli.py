@@ -21,6 +21,7 @@ def quick_run(tmp_path_factory):
     return out, res
 
 
+@pytest.mark.slow
 def test_quick_validate_writes_a_complete_report(quick_run):
     out, res = quick_run
     report = json.loads((out / "report.json").read_text())
@@ -55,6 +56,7 @@ def test_quick_validate_writes_a_complete_report(quick_run):
     assert (out / "predictor_alpha1_N16.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_plot_from_saved_run_without_recomputation(quick_run, tmp_path):
     out, _ = quick_run
     copy = tmp_path / "copy"
@@ -70,6 +72,7 @@ def test_plot_from_saved_run_without_recomputation(quick_run, tmp_path):
     assert (copy / "test_error_vs_alpha.pdf").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_plot_functions_label_their_axes(quick_run):
     import matplotlib
 

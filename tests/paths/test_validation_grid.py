@@ -80,6 +80,7 @@ def serial_run(tmp_path_factory):
     return cfg, out
 
 
+@pytest.mark.slow
 def test_points_are_files_and_the_report_is_assembled_from_them(serial_run):
     cfg, out = serial_run
     names = sorted(f.name for f in (out / "points").glob("alpha=*.json"))

@@ -60,6 +60,7 @@ def test_bad_input_exits_2(tmp_path, replica, extra, param):
     assert len(lines) == 1 and param in lines[0] and "Traceback" not in r.output
 
 
+@pytest.mark.slow
 def test_validate_small(tmp_path):
     cfg = _config(tmp_path, GOOD + "alphas = [1.0]\ncubature_order = 24",
                   'sizes = [40, 80]\nseeds = [0, 1, 2, 3]\nn_test = 500')

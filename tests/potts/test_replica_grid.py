@@ -50,6 +50,7 @@ def serial_run(tmp_path_factory):
     return cfg, out
 
 
+@pytest.mark.slow
 def test_points_are_files(serial_run):
     _, out = serial_run
     names = sorted(f.name for f in (out / "points").glob("size=*.json"))
@@ -62,6 +63,7 @@ def test_points_are_files(serial_run):
     assert p["mean"]["m"] == pytest.approx((recs[0]["m"] + recs[1]["m"]) / 2, rel=1e-15)
 
 
+@pytest.mark.slow
 def test_interrupted_grid_resumes_with_only_the_missing_points(serial_run, tmp_path, monkeypatch):
     from statmech_attn.validation.potts import replica_erm
 
@@ -99,6 +101,7 @@ def test_interrupted_grid_resumes_with_only_the_missing_points(serial_run, tmp_p
     assert r.exit_code == 2 and "validate.n_test" in r.output
 
 
+@pytest.mark.slow
 def test_local_cluster_gives_the_serial_numbers(serial_run, tmp_path):
     """Two dask worker processes (one XLA thread each): the same points as the serial run, bitwise."""
     cfg, ref = serial_run
