@@ -5,6 +5,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 import optax
 import scipy.optimize
 from jax.flatten_util import ravel_pytree
@@ -59,6 +60,7 @@ def test_gradient_descent_reaches_the_minimum_that_lbfgs_finds():
     assert set(res["draws"]) == {"U1", "U_a"}
 
 
+@pytest.mark.slow
 def test_langevin_on_the_network_samples_the_nuts_posterior():
     """Langevin dynamics at temperature T and NUTS sample the same posterior: the overlaps and the
     predictor agree within the combined Monte-Carlo error (small η: discretisation bias ≪ SE)."""

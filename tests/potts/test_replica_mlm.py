@@ -15,6 +15,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from statmech_attn.cli import app
@@ -83,6 +84,7 @@ def _config(tmp_path: Path, validate: str) -> Path:
     return p
 
 
+@pytest.mark.slow
 def test_validate_train_agrees_with_theory_where_the_map_is_exact(tmp_path):
     """N = 40, α = 1, 8 seeds, independent contexts: the MLM-trained layer within 3 SE of the theory."""
     cfg = _config(tmp_path, 'target = "train"\ncontexts = "independent"\nsizes = [40]\n'
