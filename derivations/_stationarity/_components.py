@@ -66,6 +66,17 @@ def _n_of(k: int) -> int:
     return int(round(((8 * k + 1) ** 0.5 - 1) / 2))
 
 
+def _entry_after_two(args: tuple, argindex: int) -> tuple[int, int, int] | None:
+    """For a function whose first two args are labels and the rest the upper triangle of an n×n
+    symmetric matrix: (n, k, l) of the entry u_kl that argument ``argindex`` (1-based) is, or None
+    for a label."""
+    pos = argindex - 1
+    if pos < 2:
+        return None
+    n = _n_of(len(args) - 2)
+    return (n, *_pair(n, pos - 2))
+
+
 class InverseEntry(sp.Function):
     """(U⁻¹)_{ij} of the symmetric matrix whose upper-triangle entries are the trailing args.
 
@@ -78,12 +89,11 @@ class InverseEntry(sp.Function):
         return None
 
     def fdiff(self, argindex=1):
-        pos = argindex - 1
-        if pos < 2:
+        entry = _entry_after_two(self.args, argindex)
+        if entry is None:
             return sp.S.Zero
+        _, k, l = entry
         entries = self.args[2:]
-        n = _n_of(len(entries))
-        k, l = _pair(n, pos - 2)
         i, j = int(self.args[0]), int(self.args[1])
 
         def v(a, b):
@@ -129,11 +139,10 @@ class MatrixFunction(sp.Function):
         return None
 
     def fdiff(self, argindex=1):
-        pos = argindex - 1
-        if pos < 2:
+        entry = _entry_after_two(self.args, argindex)
+        if entry is None:
             return sp.S.Zero
-        n = _n_of(len(self.args) - 2)
-        k, l = _pair(n, pos - 2)
+        n, k, l = entry
         g = symmetric_components(str(self.args[1]), n)[k, l]
         return g if k == l else 2 * g
 
