@@ -7,7 +7,8 @@ d²E = −Tr(G dK G dK) + 2 rᵀ dK G dK r,
     ∂²E/∂x_p∂x_q = −⟨S_p, S_q⟩_F + 2 s_p·s_q,    S_p = C⁻¹ S⁰_p C⁻ᵀ,  s_p = S_p C⁻¹Y
 
 (:func:`energy_gradient_hessian_x_from`; the full-entry form over all entries of U₁ is
-:func:`energy_hessian_from`).  The entropy block (small matrices) is taken by autodiff.
+:func:`energy_hessian_from`).  The entropy's gradient and Hessian (small matrices) are in closed
+form too (:mod:`._entropy`), so no autodiff of a matrix function enters the compiled solvers.
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ import numpy as np
 
 from ._action import (EnergyFactors, ProblemArrays, energy_factors, energy_gradient_from, energy_gradient_x_from,
                       upper_gradient, uses_prekernels, whiten)
+from ._entropy import entropy_value_gradient_hessian_x, entropy_value_gradient_x
 from ._model import Hyper
-from ._param import Layout, _energy_factors_x, _entropy_x, _n_first, _n_max, theta_to_x, x_multiplicity
+from ._param import Layout, _energy_factors_x, _n_first, _n_max, theta_to_x, x_multiplicity, x_to_U
 
 
 def value_and_gradient_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper, layout: Layout,
                          factors: EnergyFactors | None = None) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """(S, ∂S/∂x) over the independent entries: energy part in closed form (Ω), entropy by autodiff.
+    """(S, ∂S/∂x) over the independent entries, both parts in closed form (Ω; :mod:`._entropy`).
 
     ``factors``: the energy factors at x when already computed (:func:`_energy_factors_x`)."""
-    s_ent, g_ent = jax.value_and_grad(_entropy_x)(x, hyper, layout)
+    s_ent, g_ent = entropy_value_gradient_x(x_to_U(x, layout), layout.heads, hyper)
     n1, f = _energy_factors_x(x, arrays, hyper, layout) if factors is None else (_n_first(layout), factors)
     g = g_ent.at[:n1].add(energy_gradient_x_from(f, arrays))
     return (f.value + s_ent) / _n_max(hyper), g / _n_max(hyper)
@@ -195,12 +197,11 @@ def value_gradient_hessian_x(x: jnp.ndarray, arrays: ProblemArrays, hyper: Hyper
     """(S, ∂S/∂x, ∂²S/∂x²) of the normalised action over the independent entries of (U₁, …, U_L).
 
     The energy's value, gradient and Hessian share one Cholesky factorisation and one triangular
-    solve (``factors``, when already computed at x); the entropy (small matrices) is differentiated
-    by autodiff.
+    solve (``factors``, when already computed at x); the entropy's (small matrices, one Cholesky
+    each) are in closed form (:func:`._entropy.entropy_value_gradient_hessian_x`).
     """
     n_max = _n_max(hyper)
-    s_ent, g_ent = jax.value_and_grad(_entropy_x)(x, hyper, layout)
-    h_ent = jax.hessian(_entropy_x)(x, hyper, layout, True)
+    s_ent, g_ent, h_ent = entropy_value_gradient_hessian_x(x_to_U(x, layout), layout.heads, hyper)
     n1, f = _energy_factors_x(x, arrays, hyper, layout) if factors is None else (_n_first(layout), factors)
     g_e, h_e = energy_gradient_hessian_x_from(f, arrays)
     g = g_ent.at[:n1].add(g_e)
