@@ -151,10 +151,12 @@ def make_problem(model: PathsModel, xt: np.ndarray, y: np.ndarray, xt_test: np.n
     if prekernels is None:
         prekernels = prekernels_pay(pa, n0, h)
     pre = pair_prekernels(xa) if prekernels else np.zeros((0, pa, pa))
-    arrays = ProblemArrays(jnp.asarray(xa), jnp.asarray(ya), jnp.asarray(dropped), jnp.asarray(yperp2), jnp.asarray(pre))
-    return PathsProblem(model=model, arrays=arrays, n_train=p, xt_train=jnp.asarray(xt), y_train=jnp.asarray(y),
-                        xt_test=None if xt_test is None else jnp.asarray(xt_test, dtype=jnp.float64),
-                        y_test=None if y_test is None else jnp.asarray(y_test, dtype=jnp.float64))
+    # host (NumPy) arrays: a jitted solver transfers them with its other arguments, and nothing is
+    # dispatched (or compiled) eagerly on the way
+    arrays = ProblemArrays(xa, ya, np.asarray(dropped), np.asarray(yperp2), pre)
+    return PathsProblem(model=model, arrays=arrays, n_train=p, xt_train=xt, y_train=y,
+                        xt_test=None if xt_test is None else np.asarray(xt_test, dtype=np.float64),
+                        y_test=None if y_test is None else np.asarray(y_test, dtype=np.float64))
 
 
 # ------------------------------------------------------------------------------------------

@@ -9,13 +9,19 @@ i.e. A = attentionᵀ; the conversion happens here, once.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ._model import PathsModel
+
+
+def _xp(*arrays) -> Any:
+    """NumPy for host inputs (data read from disk: no device dispatch, no compile of eager
+    operations), ``jax.numpy`` as soon as one input is a JAX array or tracer."""
+    return np if all(isinstance(a, (np.ndarray, np.generic, float, int, list, tuple)) for a in arrays) else jnp
 
 
 def readout_vectors(attention_last: jnp.ndarray, readout: str) -> jnp.ndarray:
@@ -27,7 +33,7 @@ def readout_vectors(attention_last: jnp.ndarray, readout: str) -> jnp.ndarray:
         return attention_last[..., -1, :]
     if readout == "first":
         return attention_last[..., 0, :]
-    return jnp.mean(attention_last, axis=-2)
+    return _xp(attention_last).mean(attention_last, axis=-2)
 
 
 def path_attention(attention: Sequence[jnp.ndarray], readout: str) -> jnp.ndarray:
@@ -35,11 +41,12 @@ def path_attention(attention: Sequence[jnp.ndarray], readout: str) -> jnp.ndarra
 
         a^π_s = Σ_{t₁..t_{L−1}} A^{1,h₁}_{s t₁} ⋯ A^{L−1,h_{L−1}}_{t_{L−2} t_{L−1}} a^{L,h_L}_{t_{L−1}}
     """
-    cur = readout_vectors(jnp.asarray(attention[-1]), readout)  # (P, H_L, S)
+    xp = _xp(*attention)
+    cur = readout_vectors(xp.asarray(attention[-1]), readout)  # (P, H_L, S)
     for att in reversed(attention[:-1]):
-        att = jnp.asarray(att)  # (P, H, S_query, S_key) = A^T
+        att = xp.asarray(att)  # (P, H, S_query, S_key) = A^T
         # new[μ, h, π', s] = Σ_t A_{s t} cur[μ, π', t] = Σ_t att[μ, h, t, s] cur[μ, π', t]
-        new = jnp.einsum("phts,pqt->phqs", att, cur)
+        new = xp.einsum("phts,pqt->phqs", att, cur)
         cur = new.reshape(new.shape[0], -1, new.shape[-1])
     return cur
 
@@ -49,11 +56,12 @@ def path_inputs(x: jnp.ndarray, attention: Sequence[jnp.ndarray], model: PathsMo
 
         X̃^μ_{iπ} = √(σ₀² / (N₀ H_tot)) Σ_s x^μ_{is} a^π_s
     """
-    x = jnp.asarray(x)
+    xp = _xp(x, *attention)
+    x = xp.asarray(x)
     a = path_attention(attention, model.readout)
     n0 = x.shape[-1]
     scale = math.sqrt(model.sigma2_input / (n0 * model.n_paths))
-    return scale * jnp.einsum("psi,pqs->piq", x, a)
+    return scale * xp.einsum("psi,pqs->piq", x, a)
 
 
 def path_kernels(xt: jnp.ndarray, xt_other: jnp.ndarray | None = None) -> jnp.ndarray:

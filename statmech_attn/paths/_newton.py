@@ -1,8 +1,10 @@
 """Newton's method for the saddle point: Levenberg–Marquardt damped, backtracking, in a compiled loop.
 
-The Hessian is exact (:mod:`._hessian`: the energy block in closed form, the entropy block by
-autodiff, chained through the parametrisation θ of :mod:`._param`); near the minimum every full step
-is accepted and convergence is quadratic.  Where a Hessian costs many gradients, chord steps reuse it.
+The Hessian is exact (:mod:`._hessian`: the energy block and the entropy block (:mod:`._entropy`)
+in closed form, chained through the parametrisation θ of :mod:`._param`); near the minimum every
+full step is accepted and convergence is quadratic.  Where a Hessian costs many gradients, chord
+steps reuse it.  The loop is one program compiled with the ``lean`` options of
+:mod:`statmech_attn._jit` (its work is in LAPACK/BLAS calls: a third of the default compile time).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
+from .._jit import jit
 from ._action import ProblemArrays, gradient_costs, uses_prekernels
 from ._hessian import _Derivs, _hessian_costs, _hessian_extremes, _theta_value_grad, _theta_value_grad_hess
 from ._outcome import _CONVERGED, _DIVERGED, _MAX_STEPS, _NONFINITE, _RUNNING
@@ -184,7 +187,7 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
     return final._replace(status=status)
 
 
-@functools.partial(jax.jit, static_argnames=("layout",))
+@jit(compile="lean", static_argnames=("layout",))
 def _newton_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps):
     final = _newton_loop(theta0, arrays, hyper, layout, tol, max_steps)
     return final, newton_summary(final)

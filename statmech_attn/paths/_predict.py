@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import NamedTuple, Sequence
 
 import jax
@@ -11,6 +10,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
+from .._jit import jit
 from ._action import OrderParameters, PathsProblem, gp_order_parameters
 from ._kernels import cholesky_kt, renormalised_kernel
 from ._model import PathsModel
@@ -24,11 +24,8 @@ class Prediction(NamedTuple):
 
 
 def _u1(U: OrderParameters | Sequence[jnp.ndarray] | jnp.ndarray) -> jnp.ndarray:
-    if isinstance(U, OrderParameters):
-        return jnp.asarray(U.U[0])
-    if isinstance(U, (tuple, list)):
-        return jnp.asarray(U[0])
-    return jnp.asarray(U)
+    u = U.U[0] if isinstance(U, OrderParameters) else U[0] if isinstance(U, (tuple, list)) else U
+    return u if isinstance(u, jax.Array) else np.asarray(u, dtype=np.float64)  # host arrays stay on the host
 
 
 @jax.jit
@@ -227,7 +224,7 @@ def _head_score_arrays(u1, heads: tuple[int, ...]):
     return scores
 
 
-@partial(jax.jit, static_argnames=("heads", "same_train", "has_labels", "prune", "n_modes"))
+@jit(compile="lean", static_argnames=("heads", "same_train", "has_labels", "prune", "n_modes"))
 def _record_arrays(u1, xa, ya, temperature, xt, y, xs, ys, gp_scale, masks, *, heads, same_train, has_labels, prune,
                    n_modes):
     """The predictor (U and GP), its errors, both alignments, head scores and the single-head pruning

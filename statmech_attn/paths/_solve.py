@@ -5,8 +5,8 @@ positive definite: U_ℓ = L_ℓ L_ℓᵀ with L_ℓ lower triangular and its di
 
 - ``newton`` (default): Levenberg–Marquardt-damped Newton steps with a backtracking line search
   and Hessian reuse (chord steps) once the residual contracts fast.  The Hessian is exact: the
-  energy block in closed form (:mod:`._hessian`), the entropy block by autodiff, chained through the
-  parametrisation.  Quadratic convergence near the minimum.
+  energy block (:mod:`._hessian`) and the entropy block (:mod:`._entropy`) in closed form, chained
+  through the parametrisation.  Quadratic convergence near the minimum.
 - ``adam``: first-order baseline (optax Adam on the same parametrisation and the same gradient).
 - ``fixed_point``: damped, Anderson-accelerated iteration of the derived map U = F(U)
   (``statmech_attn.paths._fixed_point``).
