@@ -17,8 +17,6 @@ import dataclasses
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
-from scipy.special import ndtri
-from scipy.stats import qmc
 
 __all__ = ["GaussRule", "gauss_hermite_product", "sobol_normal", "gaussian_rule", "largest_product_order"]
 
@@ -64,6 +62,9 @@ def gauss_hermite_product(n: int, r: int, *, prune: float = 1e-18) -> GaussRule:
 
 def sobol_normal(k: int, r: int, *, seed: int = 0) -> GaussRule:
     """Scrambled Sobol points (fixed ``seed``) mapped to N(0, I_r), equal weights 1/k."""
+    from scipy.special import ndtri  # SciPy only where a rule is too large for Gauss–Hermite
+    from scipy.stats import qmc
+
     sampler = qmc.Sobol(d=max(r, 1), scramble=True, seed=seed)
     u = sampler.random(k)[:, :r]
     u = np.clip(u, 1e-16, 1 - 1e-16)

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from .._jit import jit
 from ._cubature import GaussRule
 from ._proximal import _ce, _prox_from, _spd_trace_inv
 from ._replica_setting import ReplicaSetting, ReplicaState
@@ -149,6 +150,13 @@ def _map_warm(x: jax.Array, xs0: jax.Array, alpha: jax.Array, geo: _Geometry, no
     return _entropic(hats, geo), xs
 
 
+def _map_aux(x: jax.Array, xs0: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes) -> tuple[jax.Array, tuple]:
+    """F(x) = (13)∘(14) as :func:`_map_warm`, with ``(hats, (Z, x_ω, x*))`` of :func:`_hats` (what the
+    observables need) instead of the proximal points alone."""
+    hats, aux = _hats(x, alpha, geo, nodes, xs0)
+    return _entropic(hats, geo), (hats, aux)
+
+
 def fixed_point_map(setting: ReplicaSetting, alpha: float, m: float, q: float, V: float) -> ReplicaState:
     """One application of (14) then (13): returns the new (m, q, V) and the hats (m̂, q̂, V̂) at the input."""
     geo = _geometry(setting)
@@ -159,7 +167,7 @@ def fixed_point_map(setting: ReplicaSetting, alpha: float, m: float, q: float, V
     return ReplicaState(*(float(v) for v in new), *(float(v) for v in hats))
 
 
-@jax.jit
+@jit
 def _hats_jit(x: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes) -> jax.Array:
     return _hats(x, alpha, geo, nodes)[0]
 
@@ -198,7 +206,7 @@ def _observables(x: jax.Array, hats: jax.Array, aux: tuple, alpha: jax.Array, ge
     }
 
 
-@jax.jit
+@jit
 def _observables_jit(x: jax.Array, hats: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes) -> dict:
     return _observables(x, hats, _hats(x, alpha, geo, nodes)[1], alpha, geo, nodes)
 

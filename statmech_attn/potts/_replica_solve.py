@@ -8,7 +8,6 @@ fixed-point fallback step (:func:`_solve_loop`).
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from typing import Any, Sequence
@@ -17,9 +16,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._jit import jit
 from .._solution import Result, Solution, SolverError
 from ..errors import InputError
-from ._replica_equations import _Geometry, _Nodes, _geometry, _hats, _map_warm, _nodes, _observables
+from ._replica_equations import _Geometry, _Nodes, _geometry, _map_aux, _map_warm, _nodes, _observables
 from ._replica_setting import ReplicaSetting, ReplicaState, _check_alpha
 
 OBSERVABLES = ("test_ce", "kl", "cond_entropy", "eps_w", "cosine", "train_loss")
@@ -39,8 +39,9 @@ def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, xs0: jax.Arra
     """Iterate to the fixed point of F = (13)∘(14); F is evaluated once per iteration.
 
     - ``fixed_point``: x ← (1 − d) x + d F(x).
-    - ``newton``: F(x), then (unless x is converged) its Jacobian J by forward mode (batched
-      ``jax.jvp``, the proximal map differentiated implicitly); next point x − (J − I)⁻¹ (F(x) − x).
+    - ``newton``: F(x) and its Jacobian J together, by forward mode (batched ``jax.jvp``, the
+      proximal map differentiated implicitly); next point x − (J − I)⁻¹ (F(x) − x).  F appears in
+      the compiled loop once, inside its JVP.
     - ``broyden``: as ``newton`` but J is computed by forward mode only at the start (unless
       ``have_jac``, then ``J0`` is used: continuation along α) and after a rejected step; otherwise
       it gets Broyden's rank-one update J += ((ΔF − J Δx) Δxᵀ)/‖Δx‖².
@@ -50,44 +51,46 @@ def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, xs0: jax.Arra
     Every evaluation of F starts its proximal Newton solves from the proximal points of the
     previous evaluation (``xs0`` for the first: those of a neighbouring α, or x_ω), which changes
     the number of proximal Newton steps, not F.
-    Returns (x, F(x), residual, iterations, J, proximal points at the last evaluated point).
+    Returns (x, F(x), residual, iterations, J, (hats, aux) of :func:`_hats` at x): each evaluation
+    keeps its energetic update and per-node quantities, so that the observables at the returned
+    point need no further evaluation of F.
     """
     eye = jnp.eye(3)
 
-    def F(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array]:
-        return _map_warm(x, xs, alpha, geo, nodes)
+    def F(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, tuple]:
+        return _map_aux(x, xs, alpha, geo, nodes)
 
-    def F_and_J(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    def F_and_J(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array, tuple]:
         # forward mode, the three tangent directions batched (the primal is computed once)
-        Fx, J, xs_new = jax.vmap(lambda v: jax.jvp(lambda y: F(y, xs), (x,), (v,), has_aux=True),
-                                 out_axes=(0, 1, 0))(eye)
-        return Fx[0], J, xs_new[0]
+        Fx, J, ev = jax.vmap(lambda v: jax.jvp(lambda y: F(y, xs), (x,), (v,), has_aux=True),
+                             out_axes=(0, 1, 0))(eye)
+        return Fx[0], J, jax.tree_util.tree_map(lambda a: a[0], ev)
 
     def cond(state: tuple) -> jax.Array:
         k, x, Fx, res, *_ = state
         return (k < max_steps) & ((k == 0) | ((res > tol) & jnp.isfinite(res)))
 
+    def pick(c: jax.Array, a: Any, b: Any) -> Any:
+        return jax.tree_util.tree_map(lambda u, v: jnp.where(c, u, v), a, b)
+
     def body(state: tuple) -> tuple:
-        k, x, _, _, x_prev, F_prev, res_prev, must_accept, _, J, fresh, xs = state
+        k, x, _, _, x_prev, F_prev, res_prev, must_accept, _, J, fresh, ev_last, ev_prev = state
+        xs = ev_last[1][2]  # the proximal points of the last evaluation: the warm start
         if solver == "fixed_point":
-            Fx, xs = F(x, xs)
-        elif solver == "newton":  # the Jacobian only where another step will be taken
-            Fx, xs = F(x, xs)
-            r = jnp.max(jnp.abs(Fx - x))
-            J = jax.lax.cond((r > tol) & jnp.isfinite(r) & (k + 1 < max_steps),
-                             lambda: F_and_J(x, xs)[1], lambda: J)
+            Fx, ev = F(x, xs)
+        elif solver == "newton":
+            Fx, J, ev = F_and_J(x, xs)
         else:  # broyden: a true Jacobian when asked for, else the rank-one update from the previous point
-            def broyden(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-                Fx, xs = F(x, xs)
+            def broyden(x: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array, tuple]:
+                Fx, ev = F(x, xs)
                 dx = x - x_prev
                 upd = jnp.outer(Fx - F_prev - J @ dx, dx) / jnp.maximum(dx @ dx, 1e-300)
-                return Fx, J + jnp.where(dx @ dx > 0, upd, 0.0), xs
+                return Fx, J + jnp.where(dx @ dx > 0, upd, 0.0), ev
 
-            Fx, J, xs = jax.lax.cond(fresh, F_and_J, broyden, x, xs)
+            Fx, J, ev = jax.lax.cond(fresh, F_and_J, broyden, x, xs)
         res = jnp.max(jnp.abs(Fx - x))
         better = must_accept | (res < res_prev) | (solver == "fixed_point")
-        base, F_base, res_base = (jnp.where(better, x, x_prev), jnp.where(better, Fx, F_prev),
-                                  jnp.where(better, res, res_prev))
+        base, F_base, res_base, ev_base = pick(better, (x, Fx, res, ev), (x_prev, F_prev, res_prev, ev_prev))
         x_fp = (1 - damping) * base + damping * F_base
         if solver == "fixed_point":
             x_next, accept_next = x_fp, jnp.asarray(True)
@@ -97,29 +100,32 @@ def _solve_loop(x0: jax.Array, J0: jax.Array, have_jac: jax.Array, xs0: jax.Arra
             x_next = jnp.where(use_nt, x_nt, x_fp)
             accept_next = ~use_nt
         fresh_next = accept_next if solver == "broyden" else jnp.asarray(False)
-        return k + 1, x_next, Fx, res, base, F_base, res_base, accept_next, x, J, fresh_next, xs
+        return k + 1, x_next, Fx, res, base, F_base, res_base, accept_next, x, J, fresh_next, ev, ev_base
 
     inf = jnp.asarray(jnp.inf, x0.dtype)
-    init = (0, x0, x0, inf, x0, x0, inf, jnp.asarray(True), x0, J0, ~have_jac, xs0)
+    C, r = geo.B.shape
+    K = nodes.xi.shape[0]
+    ev0 = (jnp.full(3, jnp.nan, x0.dtype), (jnp.zeros((K, C), x0.dtype), jnp.zeros((K, r), x0.dtype), xs0))
+    init = (0, x0, x0, inf, x0, x0, inf, jnp.asarray(True), x0, J0, ~have_jac, ev0, ev0)
     # state: (k, next point, F(last evaluated), its residual, best point, F(best), residual of best,
     #         accept the next point unconditionally, last evaluated point, Jacobian, refresh Jacobian,
-    #         proximal points of the last evaluation)
-    k, _, Fx, res, x_best, F_best, res_best, _, x_eval, J, _, xs = jax.lax.while_loop(cond, body, init)
+    #         (hats, aux) of the last evaluation, (hats, aux) of the best point)
+    k, _, Fx, res, x_best, F_best, res_best, _, x_eval, J, _, ev, ev_best = jax.lax.while_loop(cond, body, init)
     keep = (res <= res_best) | ~jnp.isfinite(res_best)
-    return (jnp.where(keep, x_eval, x_best), jnp.where(keep, Fx, F_best), jnp.where(keep, res, res_best), k, J, xs)
+    x_out, F_out, res_out, ev_out = pick(keep, (x_eval, Fx, res, ev), (x_best, F_best, res_best, ev_best))
+    return x_out, F_out, res_out, k, J, ev_out
 
 
-@functools.partial(jax.jit, static_argnames=("solver",))
+@jit(static_argnames=("solver",))
 def _solve_point(x0: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes, tol: jax.Array,
                  max_steps: jax.Array, damping: jax.Array, solver: str) -> tuple:
-    x, Fx, res, k, _, xs = _solve_loop(x0, jnp.eye(3), jnp.asarray(False), _cold_start(x0, geo, nodes), alpha, geo,
-                                       nodes, tol, max_steps, damping, solver)
-    hats, aux = _hats(x, alpha, geo, nodes, xs)
+    x, Fx, res, k, _, (hats, aux) = _solve_loop(x0, jnp.eye(3), jnp.asarray(False), _cold_start(x0, geo, nodes),
+                                                alpha, geo, nodes, tol, max_steps, damping, solver)
     obs = _observables(x, hats, aux, alpha, geo, nodes)
     return x, hats, res, k, obs
 
 
-@functools.partial(jax.jit, static_argnames=("solver",))
+@jit(static_argnames=("solver",))
 def _solve_curve(x0: jax.Array, alphas: jax.Array, geo: _Geometry, nodes: _Nodes, tol: jax.Array,
                  max_steps: jax.Array, damping: jax.Array, solver: str) -> tuple:
     """All α in one scan (α increasing).  Each point starts from the secant prediction through the
@@ -135,9 +141,8 @@ def _solve_curve(x0: jax.Array, alphas: jax.Array, geo: _Geometry, nodes: _Nodes
         x_pred = x_prev + slope * (la - la_prev)
         use_pred = have & have_pp & (la_prev > la_pp) & _valid(x_pred, geo.rho)
         start = jnp.where(use_pred, x_pred, x_prev)
-        x, Fx, res, k, J, xs = _solve_loop(start, J_prev, have, xs_prev, alpha, geo, nodes, tol, max_steps, damping,
-                                           solver)
-        hats, aux = _hats(x, alpha, geo, nodes, xs)
+        x, Fx, res, k, J, (hats, aux) = _solve_loop(start, J_prev, have, xs_prev, alpha, geo, nodes, tol, max_steps,
+                                                    damping, solver)
         obs = _observables(x, hats, aux, alpha, geo, nodes)
         good = _valid(x, geo.rho) & jnp.isfinite(res) & jnp.all(jnp.isfinite(J)) & jnp.all(jnp.isfinite(aux[2]))
         carry = (jnp.where(good, x, x0), jnp.where(good, J, jnp.eye(3)), good, jnp.where(good, aux[2], xs_cold),
@@ -150,7 +155,7 @@ def _solve_curve(x0: jax.Array, alphas: jax.Array, geo: _Geometry, nodes: _Nodes
     return out
 
 
-@jax.jit
+@jit
 def _check_curve(xs: jax.Array, Js: jax.Array, alphas: jax.Array, x0: jax.Array, geo: _Geometry, nodes: _Nodes,
                  tol: jax.Array, max_steps: jax.Array, damping: jax.Array) -> tuple:
     """The cubature certificate of a solved curve: at every α, the fixed point of F with the finer
@@ -176,6 +181,48 @@ def _check_curve(xs: jax.Array, Js: jax.Array, alphas: jax.Array, x0: jax.Array,
         return x2, res, k
 
     return jax.lax.map(one, (xs, Js, alphas))
+
+
+@jit
+def _fine_map(xs: jax.Array, prox0: jax.Array, alphas: jax.Array, geo: _Geometry, nodes: _Nodes) -> tuple:
+    """F of the rule ``nodes`` at every point of a curve, one vmapped evaluation: (F(x_j), the proximal
+    points) per α_j, the proximal Newton solves started from ``prox0[j]`` (x_ω, or the proximal points
+    of an earlier evaluation).  The two evaluations of :func:`_check_points`."""
+    return jax.vmap(lambda x, p0, alpha: _map_warm(x, p0, alpha, geo, nodes))(xs, prox0, alphas)
+
+
+def _check_points(xs: jax.Array, Js: jax.Array, alphas: jax.Array, x0: jax.Array, geo: _Geometry, nodes: _Nodes,
+                  tol: jax.Array, max_steps: jax.Array, damping: jax.Array) -> np.ndarray:
+    """The cubature certificate of a solved curve (x' per α, as :func:`_check_curve` defines it), by
+    the step that :func:`_check_curve` takes first: with F' the map of the finer rule,
+
+        x' = x − (J − I)⁻¹ (F'(x) − x),      accepted when max|F'(x') − x'| ≤ tol,
+
+    J the coarser rule's Jacobian at x (the rules' Jacobians differ by the cubature error, so x' is
+    within that error squared of the finer fixed point).  Two vmapped evaluations of F' and no
+    solver loop: a program a fraction of :func:`_check_curve`'s size.  Where the step is not
+    accepted at every α (a point not admissible, a non-finite J, a residual above ``tol`` at x'),
+    the whole curve goes through :func:`_check_curve` instead, which iterates to ``tol``: the
+    reported x' is always a fixed point of the finer rule to ``tol`` (or the one-step estimate of it
+    when x already is one), the same numbers either way."""
+    x = np.asarray(xs)
+    J = np.asarray(Js)
+    rho = float(geo.rho)
+    ok = (np.all(np.isfinite(J), axis=(1, 2)) & np.all(np.isfinite(x), axis=1) & (x[:, 1] > 0) & (x[:, 2] > 0)
+          & (x[:, 0] ** 2 < rho * x[:, 1]))  # :func:`_valid`, on the host
+    if ok.all():
+        xi = np.asarray(nodes.xi)
+        cold = np.sqrt(np.maximum(x[:, 1], 1e-300))[:, None, None, None] * xi[None, :, None, :]  # x_ω per α
+        cold = np.broadcast_to(cold, (x.shape[0], xi.shape[0], geo.B.shape[0], xi.shape[1]))  # :func:`_cold_start`
+        F1, prox = _fine_map(xs, cold, alphas, geo, nodes)
+        F1 = np.asarray(F1)
+        step = np.linalg.solve(J - np.eye(3), (F1 - x)[..., None])[..., 0]
+        x1 = x - step
+        F2, _ = _fine_map(jnp.asarray(x1), prox, alphas, geo, nodes)
+        res2 = np.max(np.abs(np.asarray(F2) - x1), axis=1)
+        if np.all(np.isfinite(step)) and np.all(res2 <= float(tol)):
+            return x1
+    return np.asarray(_check_curve(xs, Js, alphas, x0, geo, nodes, tol, max_steps, damping)[0])
 
 
 def _cold_start(x0: jax.Array, geo: _Geometry, nodes: _Nodes) -> jax.Array:
@@ -284,8 +331,9 @@ def replica_curve(setting: ReplicaSetting, alphas: Sequence[float], init: Any = 
     with the setting's rule (n nodes per dimension for ξ, n_t for ζ) and x' the fixed point of the same
     equations with ⌈1.5n⌉ and ⌈1.5n_t⌉ nodes, to the same ``tol`` (the certificate that the rule
     resolves the Gaussian integrals; the same definition as in :func:`solve`).  x' is computed after
-    the curve, in one pass over it (:func:`_check_curve`): started from x with x's Jacobian, it
-    typically costs two evaluations of the finer rule per α, not a second continuation; where x
+    the curve (:func:`_check_points`): one quasi-Newton step from x with x's Jacobian, verified by a
+    second evaluation of the finer rule (two vmapped evaluations over the curve, not a second
+    continuation; the iterated check :func:`_check_curve` where the step is not accepted); where x
     already satisfies the finer rule's equations to ``tol``, x' is one quasi-Newton step from x (the
     first-order estimate of the finer fixed point), so a change below the tolerance is not reported as 0.
     Points that did not converge are recorded with ``converged = False`` (never raised).
@@ -346,8 +394,7 @@ def _curve_points(setting: ReplicaSetting, alphas: Sequence[float], init: Any, s
         nt2 = int(math.ceil(1.5 * setting.teacher_order))
         if solver == "fixed_point":  # no Jacobian was computed: the check starts with a fresh one
             Js = jnp.full_like(Js, jnp.nan)
-        xs2 = np.asarray(_check_curve(xs, Js, jnp.asarray(a[order]), x0, geo, _nodes(*setting.rules(n2, nt2)),
-                                      *args)[0])
+        xs2 = _check_points(xs, Js, jnp.asarray(a[order]), x0, geo, _nodes(*setting.rules(n2, nt2)), *args)
     xs, hats, res, ks = (np.asarray(v) for v in (xs, hats, res, ks))
     obs = {k: np.asarray(v) for k, v in obs.items()}
     if cubature_check:
