@@ -113,12 +113,10 @@ def enable_compilation_cache() -> Path | None:
         return None
     if not os.access(path, os.W_OK):
         return None
-    try:
-        import filelock  # noqa: F401  (JAX needs it for a bounded cache)
+    import importlib.util
 
-        max_size = CACHE_MAX_BYTES
-    except ImportError:
-        max_size = -1
+    # JAX needs filelock for a bounded cache; look it up without importing it (every command runs this)
+    max_size = CACHE_MAX_BYTES if importlib.util.find_spec("filelock") is not None else -1
     settings = {
         "JAX_COMPILATION_CACHE_DIR": str(path),
         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": str(MIN_COMPILE_TIME_S),

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from .errors import InputError
 
-__all__ = ["STYLES", "style_context", "figsize", "current_style"]
+__all__ = ["STYLES", "style_context", "figsize", "current_style", "figure", "subplots"]
 
 _BASE = {"axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
          "savefig.bbox": "tight", "figure.constrained_layout.use": False}
@@ -53,12 +53,12 @@ def check_style(name: str) -> str:
 @contextlib.contextmanager
 def style_context(name: str = "default") -> Iterator[str]:
     """Apply a figure style (matplotlib rcParams) to the figures created and saved inside the block."""
-    import matplotlib.pyplot as plt
+    import matplotlib
 
     check_style(name)
     token = _current.set(name)
     try:
-        with plt.rc_context(STYLES[name]):
+        with matplotlib.rc_context(STYLES[name]):
             yield name
     finally:
         _current.reset(token)
@@ -82,3 +82,25 @@ def figsize(ncols: int = 1, nrows: int = 1, *, aspect: float | None = None) -> t
         ph = max(ph, 1.35 if ncols > 1 else 1.9)
         return (total, ph * nrows)
     return (w * ncols, h * nrows)
+
+
+def figure(figsize: tuple[float, float], *, layout: str | None = "constrained", **kwargs: Any) -> Any:
+    """A new ``matplotlib.figure.Figure`` drawn by Agg, outside pyplot (no GUI backend, no global state).
+
+    Plotting functions create their figures here: importing ``matplotlib.pyplot`` costs a ``plot`` verb
+    time, and pyplot would keep every figure alive until ``plt.close``.  Such a figure saves with
+    ``fig.savefig`` and shows in a notebook like any other.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout=layout, **kwargs)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], layout: str | None = "constrained",
+             **kwargs: Any) -> tuple[Any, Any]:
+    """``plt.subplots`` without pyplot: (:func:`figure`, its axes); ``kwargs`` go to ``Figure.subplots``."""
+    fig = figure(figsize, layout=layout)
+    return fig, fig.subplots(nrows, ncols, **kwargs)

@@ -455,10 +455,27 @@ def read_npz(path: str | Path, param: str) -> dict[str, np.ndarray]:
 
 
 def save_figure(fig: Any, out_dir: str | Path, stem: str, formats: Iterable[str] = ("png", "pdf")) -> list[Path]:
-    """Save a matplotlib figure as ``stem.png`` and ``stem.pdf`` atomically."""
-    paths = []
-    for fmt in formats:
-        buf = _io.BytesIO()
-        fig.savefig(buf, format=fmt, dpi=200 if fmt == "png" else None, bbox_inches="tight")
-        paths.append(atomic_write_bytes(Path(out_dir) / f"{stem}.{fmt}", buf.getvalue()))
+    """Save a matplotlib figure as ``stem.png`` (200 dpi) and ``stem.pdf`` atomically, cropped to its content.
+
+    The figure's layout (constrained layout, say) and its tight bounding box are computed once for every
+    format: ``savefig(bbox_inches="tight")`` would lay the figure out and draw it twice per format.
+    """
+    import matplotlib
+
+    def set_engine(engine: Any) -> None:  # None means no engine, whatever the rcParams say
+        with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(engine)
+
+    fig.draw_without_rendering()  # runs the layout engine once
+    engine = fig.get_layout_engine()
+    set_engine(None)  # keep that layout: each format below is drawn once
+    try:
+        bbox = fig.get_tightbbox().padded(matplotlib.rcParams["savefig.pad_inches"])
+        paths = []
+        for fmt in formats:
+            buf = _io.BytesIO()
+            fig.savefig(buf, format=fmt, dpi=200 if fmt == "png" else None, bbox_inches=bbox)
+            paths.append(atomic_write_bytes(Path(out_dir) / f"{stem}.{fmt}", buf.getvalue()))
+    finally:
+        set_engine(engine)
     return paths

@@ -51,6 +51,8 @@ AlphasOpt = Annotated[Optional[list[str]], typer.Option(
 
 #: set by the root option ``--debug`` (or ``STATMECH_ATTN_DEBUG=1``): internal errors print their traceback
 DEBUG = False
+#: set when a ``plot`` command has written all its files: the console script may then exit at once
+QUICK_EXIT = False
 MAX_LINE = 400
 
 
@@ -89,13 +91,13 @@ def _traceback_file(e: BaseException) -> Path | None:
 
 def report(e: BaseException) -> int:
     """The one error boundary: print exactly one line on stderr for ``e``; return the exit code."""
-    from .. import io
-    from .._solution import SolverError
-
-    if isinstance(e, InputError):
+    if isinstance(e, InputError):  # first, before anything heavy is imported: a config error answers at once
         fail(str(e), 2)
         return 2
-    if isinstance(e, SolverError):
+    from .. import io
+
+    solution = sys.modules.get("statmech_attn._solution")  # (imports JAX) a SolverError implies it is loaded
+    if solution is not None and isinstance(e, solution.SolverError):
         fail(str(e), 1)
         return 1
     if isinstance(e, io.NonFiniteError):
@@ -219,7 +221,13 @@ def execute(command: str, config: Path, *, out: Path | None = None, as_json: boo
 
 
 def plot(theory: str, run_dir: Path, style: str = "default") -> None:
-    """``<theory> plot DIR [--style S]``: figures (PNG and PDF) from a saved run directory; no recomputation."""
+    """``<theory> plot DIR [--style S]``: figures (PNG and PDF) from a saved run directory; no recomputation.
+
+    Imports no JAX (the theories' ``verbs``/``plots``/``records`` modules import their numbers lazily);
+    the figures are drawn by Agg outside pyplot (:func:`statmech_attn._style.figure`).
+    """
+    import gc
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -227,10 +235,18 @@ def plot(theory: str, run_dir: Path, style: str = "default") -> None:
     from .._style import check_style, style_context
     from ._run import plot_figures
 
-    with boundary():
-        check_style(style)
-        with style_context(style):
-            figures, _ = plot_figures(theory, run_dir)
-            for fig, stem in figures:
-                for p in io.save_figure(fig, run_dir, stem):
-                    typer.echo(f"wrote {p}")
+    global QUICK_EXIT
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # short-lived: collecting would only rescan matplotlib's objects (~5 % of the time)
+    try:
+        with boundary():
+            check_style(style)
+            with style_context(style):
+                figures, _ = plot_figures(theory, run_dir)
+                for fig, stem in figures:
+                    for p in io.save_figure(fig, run_dir, stem):
+                        typer.echo(f"wrote {p}")
+        QUICK_EXIT = True
+    finally:
+        if gc_was_enabled:
+            gc.enable()

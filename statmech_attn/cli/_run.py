@@ -20,14 +20,30 @@ from ..errors import InputError
 THEORIES = ("paths", "potts", "energy", "oversmoothing", "factors", "theory")
 
 
-def _modules(theory: str) -> list[Any]:
+def _import(name: str) -> Any:
+    """The module ``name``, or None when it does not exist (the theory has no such module or package)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if not (e.name and (name == e.name or name.startswith(e.name + "."))):
+            raise
+        return None
+
+
+def _modules(theory: str, *, first_with: tuple[str, str] | None = None) -> list[Any]:
+    """The verbs modules of a theory: the numbers' and the finite networks' (``validation``).
+
+    ``first_with=(table, key)`` stops at the first module whose ``table`` has ``key``, so ``paths solve``
+    or ``paths plot`` of a solve run never imports the finite-network code (nor what it imports).
+    """
     mods = []
     for name in (f"statmech_attn.{theory}.verbs", f"statmech_attn.validation.{theory}.verbs"):
-        try:
-            mods.append(importlib.import_module(name))
-        except ModuleNotFoundError as e:  # the theory has no such module (or no such package)
-            if not (e.name and (name == e.name or name.startswith(e.name + "."))):
-                raise
+        m = _import(name)
+        if m is None:
+            continue
+        if first_with is not None and first_with[1] in getattr(m, first_with[0], {}):
+            return [m]
+        mods.append(m)
     return mods
 
 
@@ -45,7 +61,9 @@ def lookup(command: str) -> tuple[str, str, Verb]:
     if len(parts) != 2 or parts[0] not in THEORIES:
         raise InputError("command", command, "must be '<theory> <verb>' with theory one of " + ", ".join(THEORIES))
     theory, verb = parts
-    table = verbs_of(theory)
+    table: dict[str, Verb] = {}
+    for m in _modules(theory, first_with=("VERBS", verb)):
+        table.update(getattr(m, "VERBS", {}))
     if verb not in table:
         raise InputError("command", command, f"'{theory}' has the verbs " + ", ".join(sorted(table)))
     return theory, verb, table[verb]
@@ -222,8 +240,10 @@ def plot_figures(theory: str, run_dir: str | Path) -> tuple[list[tuple[Any, str]
     folder = load_run(run_dir)
     if folder.record.get("theory") != theory:
         raise InputError("run_dir", str(run_dir), f"holds a '{folder.record.get('theory')}' run, expected '{theory}'")
-    table = plotters(theory)
     verb = folder.record.get("verb")
+    table: dict[str, PlotFn] = {}
+    for m in _modules(theory, first_with=("PLOTS", verb)):
+        table.update(getattr(m, "PLOTS", {}))
     if verb not in table:
         raise InputError("run_dir", verb, f"holds a {theory} run of a verb without figures; plottable: "
                          + ", ".join(sorted(table)))

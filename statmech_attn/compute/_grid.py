@@ -14,7 +14,6 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from .. import config as _config
-from .._solution import SolverError
 from ..errors import InputError
 from ..progress import quiet
 from ._schedulers import (GRID_FILE, POINTS_DIR, ComputeConfig, Scheduler, _client, _run_dask, parse_scheduler,
@@ -258,11 +257,13 @@ def _run_task(task_fn: Callable[..., Sequence[Any]], context: Any, points: Seque
         return rows
     except InputError:
         raise
-    except SolverError as e:
-        sol = e.solution
-        rec = {"result": str(sol.result), "residual": sol.residual, "iterations": sol.iterations}
-        return [{"record": rec, "arrays": {}, "ok": False, "error": str(e)} for _ in points]
     except Exception as e:  # noqa: BLE001 - a failing point is recorded and the grid goes on
+        from .._solution import SolverError  # here, not at the top: a config check imports no JAX
+
+        if isinstance(e, SolverError):
+            sol = e.solution
+            rec = {"result": str(sol.result), "residual": sol.residual, "iterations": sol.iterations}
+            return [{"record": rec, "arrays": {}, "ok": False, "error": str(e)} for _ in points]
         msg = f"{type(e).__name__}: {e}"
         return [{"record": {"result": "error"}, "arrays": {}, "ok": False, "error": msg} for _ in points]
 

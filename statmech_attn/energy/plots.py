@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._style import figsize
+from .._style import figsize, subplots
 
 __all__ = ["plot_norms"]
 
@@ -15,10 +15,8 @@ def plot_norms(norms_in: np.ndarray, norms_attention: np.ndarray, norms_out: np.
 
     Each token is one saw-tooth line; with LN a dashed line marks √d.
     """
-    import matplotlib.pyplot as plt
-
     L, n = norms_in.shape
-    fig, ax = plt.subplots(figsize=figsize(1), layout="constrained")
+    fig, ax = subplots(figsize=figsize(1), layout="constrained")
     xs, ticks, labels = [], [], []
     for l in range(L):
         xs += [l, l + 0.5] + ([l + 0.9] if layer_norm else [])

@@ -3,11 +3,12 @@ arrays of ``arrays.npz``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._stack import StackDiagnostic
+if TYPE_CHECKING:
+    from ._stack import StackDiagnostic
 
 
 def _mean_finite(a: np.ndarray) -> list:

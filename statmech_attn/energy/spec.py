@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import config as c
 from ..errors import InputError
-from ._stack import Weights, check_tokens, identity_weights, random_weights
+from ._weights import Weights, check_tokens, identity_weights, random_weights
 
 
 def _tokens(x: np.ndarray) -> np.ndarray:

@@ -5,14 +5,43 @@
 ``importance_scores``), ``importance_scores``, ``classify_levels``, ``frequency_weights``.
 """
 
-from ._estimator import LEVELS as LEVELS
-from ._estimator import TransformerFactors as TransformerFactors
-from ._estimator import classify_levels as classify_levels
-from ._estimator import frequency_weights as frequency_weights
-from ._estimator import importance_scores as importance_scores
-from ._states import NetworkSpec as NetworkSpec
-from ._states import attention_stack_states as attention_stack_states
-from ._fista import kkt_residual as kkt_residual
-from ._fista import lasso_objective as lasso_objective
-from ._fista import lipschitz as lipschitz
-from ._fista import sparse_codes as sparse_codes
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import _lazy
+
+if TYPE_CHECKING:  # the re-exports, for type checkers and the API reference (griffe)
+    from ._estimator import LEVELS as LEVELS
+    from ._estimator import TransformerFactors as TransformerFactors
+    from ._estimator import classify_levels as classify_levels
+    from ._estimator import frequency_weights as frequency_weights
+    from ._estimator import importance_scores as importance_scores
+    from ._states import NetworkSpec as NetworkSpec
+    from ._states import attention_stack_states as attention_stack_states
+    from ._fista import kkt_residual as kkt_residual
+    from ._fista import lasso_objective as lasso_objective
+    from ._fista import lipschitz as lipschitz
+    from ._fista import sparse_codes as sparse_codes
+
+__all__ = [
+    "LEVELS", "TransformerFactors", "classify_levels", "frequency_weights", "importance_scores", "NetworkSpec",
+    "attention_stack_states", "kkt_residual", "lasso_objective", "lipschitz", "sparse_codes",
+]
+
+#: public name -> the submodule defining it (or (submodule, its name there)); loaded on first use
+_LAZY: dict[str, str | tuple[str, str]] = {
+    "LEVELS": "._estimator", "TransformerFactors": "._estimator", "classify_levels": "._estimator",
+    "frequency_weights": "._estimator", "importance_scores": "._estimator", "NetworkSpec": "._states",
+    "attention_stack_states": "._states", "kkt_residual": "._fista", "lasso_objective": "._fista",
+    "lipschitz": "._fista", "sparse_codes": "._fista",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names are imported on first use: ``import statmech_attn.factors`` loads no JAX."""
+    return _lazy.load(__name__, _LAZY, name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -12,7 +12,6 @@ import dataclasses
 
 import numpy as np
 
-from ..energy import random_weights, stack_diagnostic
 from ..errors import InputError
 
 __all__ = ["NetworkSpec", "attention_stack_states"]
@@ -64,6 +63,8 @@ class NetworkSpec:
 
 def attention_stack_states(spec: NetworkSpec, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Hidden states (L + 1, T, d) of a random attention stack, and the token ids (T,)."""
+    from ..energy import random_weights, stack_diagnostic  # (JAX) here: the config checks use NetworkSpec only
+
     rng = np.random.default_rng(seed)
     p = (np.arange(spec.vocab) + 1.0) ** (-spec.zipf)
     ids = rng.choice(spec.vocab, size=spec.tokens, p=p / p.sum())

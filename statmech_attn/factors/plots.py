@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._style import figsize
+from .._style import figsize, subplots
 
 __all__ = ["plot_importance"]
 
@@ -17,15 +17,14 @@ def plot_importance(scores: np.ndarray, levels: np.ndarray, *, max_curves: int =
     Returns (fig, axes): left the curves, right a heat map of every factor's normalised curve
     (factors sorted by peak layer).
     """
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
     s = np.asarray(scores, dtype=float)
     mx = s.max(axis=1)
     norm = np.divide(s, mx[:, None], out=np.zeros_like(s), where=mx[:, None] > 0)
     order = np.argsort(-mx)[:max_curves]
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=figsize(2), gridspec_kw={"width_ratios": [1.3, 1]},
-                                  layout="constrained")
+    fig, (ax, ax2) = subplots(1, 2, figsize=figsize(2), gridspec_kw={"width_ratios": [1.3, 1]},
+                              layout="constrained")
     layers = np.arange(s.shape[1])
     for c in order:
         ax.plot(layers, norm[c], "-o", ms=3, color=_COLOURS.get(str(levels[c]), "k"), alpha=0.8)

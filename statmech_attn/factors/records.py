@@ -7,8 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from ._estimator import classify_levels
-
 
 def fit_record(tf: Any, x: np.ndarray, sol: Any, ids: np.ndarray | None, *, source: str,
                scale: float) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -16,6 +14,8 @@ def fit_record(tf: Any, x: np.ndarray, sol: Any, ids: np.ndarray | None, *, sour
     their levels (low/mid/high/unused by the layer where they peak), the objective per epoch, the
     explained variance 1 − |x − Φα|²/|x − x̄|² per layer, the codes' FISTA certificate and each
     factor's top contexts."""
+    from ._estimator import classify_levels
+
     codes = sol.value
     scores = tf.importance_scores(codes=codes)
     peak, emerge, levels = classify_levels(scores)

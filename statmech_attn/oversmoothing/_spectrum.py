@@ -17,7 +17,6 @@ import dataclasses
 from typing import Literal
 
 import numpy as np
-import scipy.linalg
 
 from .._args import real_array, real_scalar
 from ..errors import InputError
@@ -173,6 +172,8 @@ def spectrum(attention: np.ndarray, value_projection: np.ndarray, *, tol: float 
     a = check_attention(attention)
     h = check_value_projection(value_projection)
     real_scalar("tol", tol, low=0.0, strict=True)
+    import scipy.linalg  # here: the config checks (:mod:`.spec`) use this module without SciPy
+
     lam_a, u = scipy.linalg.eig(a)
     return spectrum_from_eigs(lam_a, u, scipy.linalg.eigvals(h), tol=tol)
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._style import figsize
+from .._style import figsize, subplots
 
 __all__ = ["plot_hfc_lfc", "plot_growth_plane"]
 
 
 def plot_hfc_lfc(theory: np.ndarray, simulation: np.ndarray, *, regime: str = ""):
     """HFC/LFC against depth: the closed-form line and the simulated points (log scale)."""
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    fig, ax = plt.subplots(figsize=figsize(1), layout="constrained")
+    fig, ax = subplots(figsize=figsize(1), layout="constrained")
     layers = np.arange(len(theory))
     ax.semilogy(layers, theory, "-", color="C0", label="theory (eigen-expansion)")
     ax.semilogy(layers, simulation, "o", ms=4, mfc="none", color="C3", label="simulation")
@@ -28,9 +27,7 @@ def plot_hfc_lfc(theory: np.ndarray, simulation: np.ndarray, *, regime: str = ""
 
 def plot_growth_plane(growth: np.ndarray, smooth_mode: np.ndarray, dominant: tuple[int, int] | None = None):
     """Growth factors 1 + λ_i(A) λ_j(H) in the complex plane; λ^A = 1 modes marked, unit circle drawn."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=figsize(1, aspect=1.1), layout="constrained")
+    fig, ax = subplots(figsize=figsize(1, aspect=1.1), layout="constrained")
     g = np.asarray(growth)
     sm = np.broadcast_to(np.asarray(smooth_mode, bool)[:, None], g.shape)
     ax.scatter(g[~sm].real, g[~sm].imag, s=10, color="C0", label="$\\lambda^A \\neq 1$ (high-frequency)")

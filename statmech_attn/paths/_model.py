@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-import jax.numpy as jnp
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only: the config checks (:mod:`.spec`) import this module without JAX
+    import jax.numpy as jnp
 
 from ..errors import InputError
 

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._style import figsize
+from .._style import figsize, figure, subplots
 
 __all__ = ["plot_order_parameters", "plot_head_scores", "plot_sweep", "solve_figures", "sweep_figures",
            "heads_from_dims", "path_names", "draw_order_parameter", "ORDER_PARAMETER_CMAP"]
@@ -79,8 +79,6 @@ def plot_order_parameters(result: dict[str, Any]) -> tuple[Any, Any]:
     """U_1 … U_L as heat maps over (sub-)path pairs and U_a as a 1×1 panel, on one colour scale.
 
     Returns (fig, axes) with one axes per order parameter (U_a last); one colour bar for all."""
-    import matplotlib.pyplot as plt
-
     us = [np.atleast_2d(np.asarray(u, dtype=float)) for u in result["order_parameters"]]
     ua = result.get("U_a")
     mats = us + ([np.array([[float(ua)]])] if ua is not None else [])
@@ -89,7 +87,7 @@ def plot_order_parameters(result: dict[str, Any]) -> tuple[Any, Any]:
     lim = float(max(np.max(np.abs(m)) for m in mats)) or 1.0
     ratios = [m.shape[1] for m in mats]
     w, h = figsize(2)
-    fig = plt.figure(figsize=(w, h), layout="constrained")
+    fig = figure((w, h))
     gs = fig.add_gridspec(1, len(mats), width_ratios=ratios)
     axes = [fig.add_subplot(gs[0, i]) for i in range(len(mats))]
     im = None
@@ -113,12 +111,10 @@ def plot_order_parameters(result: dict[str, Any]) -> tuple[Any, Any]:
 def plot_head_scores(result: dict[str, Any]) -> tuple[Any, Any]:
     """Head scores per layer (left) and, when the run pruned heads, the test-accuracy drop of pruning each
     head (right); heads on integer ticks ``h1``, ``h2``…"""
-    import matplotlib.pyplot as plt
-
     scores = [list(map(float, layer)) for layer in (result.get("head_scores") or [])]
     pruning = result.get("pruning") or []
     n = 1 + bool(pruning)
-    fig, axes = plt.subplots(1, n, figsize=figsize(n, aspect=0.9), layout="constrained", squeeze=False)
+    fig, axes = subplots(1, n, figsize=figsize(n, aspect=0.9), layout="constrained", squeeze=False)
     axes = axes[0]
     L = max(len(scores), 1)
     H = max((len(s) for s in scores), default=1)
@@ -161,11 +157,9 @@ def _plain_log_axis(ax: Any) -> None:
 
 def plot_sweep(points: Sequence[dict[str, Any]]) -> tuple[Any, Any]:
     """Test error and accuracy against α = P/N, theory at finite α vs the GP limit."""
-    import matplotlib.pyplot as plt
-
     pts = sorted((p for p in points if p.get("converged")), key=lambda p: p["alpha"])
     a = np.array([p["alpha"] for p in pts])
-    fig, axes = plt.subplots(1, 2, figsize=figsize(2), layout="constrained")
+    fig, axes = subplots(1, 2, figsize=figsize(2), layout="constrained")
     for ax, key, label in ((axes[0], "test_error", "test error $\\epsilon_g$ (a.u.)"),
                            (axes[1], "accuracy", "test accuracy (fraction)")):
         ys = np.array([np.nan if p.get(key) is None else p[key] for p in pts], dtype=float)

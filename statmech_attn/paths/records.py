@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._action import PathsProblem
+if TYPE_CHECKING:
+    from ._action import PathsProblem
 
 
 def solution_record(sol: Any, problem: PathsProblem) -> dict[str, Any]:

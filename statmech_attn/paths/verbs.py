@@ -6,22 +6,24 @@ Pure functions of the validated config (usable from Python and by the grid execu
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from .._verb import Verb, VerbOutput
 from ..errors import InputError
-from . import _task
-from ._action import PathsProblem
-from ._data import PathsData, load_data
 from .records import solution_record, solve_summary
 from .spec import PathsSpec, model_from_config
+
+if TYPE_CHECKING:  # the numbers (JAX) are imported by the compute functions: a config error or a plot loads none
+    from ._action import PathsProblem
+    from ._data import PathsData
 
 
 def load_problem(cfg: PathsSpec) -> tuple[PathsProblem, PathsData]:
     """Data (NPZ or bundled task) and the saddle-point problem of a config."""
-    from . import problem_from_data
+    from . import _task, problem_from_data
+    from ._data import load_data
 
     if cfg.data.npz:
         data = load_data(cfg.data.npz, "data.npz")

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._style import figsize
+from .._style import figsize, subplots
 
 __all__ = ["sample_figures", "train_figures", "replica_figures", "validate_figures"]
 
@@ -19,12 +19,10 @@ __all__ = ["sample_figures", "train_figures", "replica_figures", "validate_figur
 def sample_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list[tuple[Any, str]]:
     """One-site marginals (sampled vs exact when enumerable, ±1 SE bars and a ±3 SE band) and the energy
     trace of the first chains."""
-    import matplotlib.pyplot as plt
-
     res = record["result"]
     marg = np.asarray(res["one_site_marginals"])
     L, C = marg.shape
-    fig, axes = plt.subplots(1, 2, figsize=figsize(2, aspect=0.95), layout="constrained")
+    fig, axes = subplots(1, 2, figsize=figsize(2, aspect=0.95), layout="constrained")
     ax = axes[0]
     if res.get("exact_one_site_marginals") is not None:
         exact = np.asarray(res["exact_one_site_marginals"])
@@ -80,7 +78,6 @@ _RECOVERY = {  # key: (title, y label, log y)
 def train_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list[tuple[Any, str]]:
     """Learned vs true interaction matrices (one colour scale), loss curves, and recovery vs the number of
     samples (± SE where the record carries repeats)."""
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
     res = record["result"]
@@ -92,7 +89,7 @@ def train_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list
         if truth is not None:
             panels.append((np.asarray(truth), "true model"))
         n = len(panels)
-        fig, axes = plt.subplots(1, n, figsize=figsize(n, aspect=1.0), layout="constrained", squeeze=False)
+        fig, axes = subplots(1, n, figsize=figsize(n, aspect=1.0), layout="constrained", squeeze=False)
         vmin = float(min(np.nanmin(m) for m, _ in panels))
         vmax = float(max(np.nanmax(m) for m, _ in panels))
         im = None
@@ -109,7 +106,7 @@ def train_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list
 
     curve = arrays.get("loss_curve")
     if curve is not None and curve.size:
-        fig, ax = plt.subplots(figsize=figsize(1), layout="constrained")
+        fig, ax = subplots(figsize=figsize(1), layout="constrained")
         ep = np.arange(1, curve.shape[0] + 1)
         ax.plot(ep, curve[:, 0], label="training objective")
         if np.any(np.isfinite(curve[:, 1])):
@@ -128,8 +125,8 @@ def train_figures(record: dict[str, Any], arrays: dict[str, np.ndarray]) -> list
         keys = [k for k in _RECOVERY if rec[0].get(k) is not None]
         ncols = min(2, len(keys))
         nrows = math.ceil(len(keys) / ncols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=figsize(ncols, nrows, aspect=0.5), layout="constrained",
-                                 squeeze=False)
+        fig, axes = subplots(nrows, ncols, figsize=figsize(ncols, nrows, aspect=0.5), layout="constrained",
+                             squeeze=False)
         for ax in axes.ravel()[len(keys):]:
             ax.set_axis_off()
         for ax, k in zip(axes.ravel(), keys):
@@ -176,14 +173,12 @@ _MAX_WIDTH = 11.6  # inches: under 2400 px at the 200 dpi of the saved PNG
 
 
 def _grid(n: int) -> tuple[Any, np.ndarray]:
-    import matplotlib.pyplot as plt
-
     rows = math.ceil(n / 4)
     cols = math.ceil(n / rows)  # balanced rows: 5 panels as 3 + 2, 7 as 4 + 3
     w, h = figsize(cols, rows, aspect=0.85)
     if w > _MAX_WIDTH:  # default/talk: many panels side by side would be too wide to read
         w, h = _MAX_WIDTH, h * _MAX_WIDTH / w
-    fig, axes = plt.subplots(rows, cols, figsize=(w, h), layout="constrained", squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(w, h), layout="constrained", squeeze=False)
     for ax in axes.ravel()[n:]:
         ax.set_axis_off()
     return fig, axes.ravel()

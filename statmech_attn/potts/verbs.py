@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from .._verb import Verb, VerbOutput
 from ..errors import InputError
 from ..progress import progress
-from .replica import POINT_KEYS, ReplicaSetting, replica_curve
 from .spec import PottsSpec, ReplicaConfig, require
+
+if TYPE_CHECKING:  # the replica theory (JAX) is imported by the compute functions: a config error loads none
+    from .replica import ReplicaSetting
 
 _CHUNK = 25  # α-points per compiled scan: a longer grid runs as equal chunks (one compilation)
 
@@ -66,12 +68,16 @@ def sample(cfg: Any) -> Any:
 def setting_from_config(rc: ReplicaConfig) -> ReplicaSetting:
     """The :class:`ReplicaSetting` of a [replica] table (Σ given, or from U by (9)); see
     :meth:`ReplicaSetting.from_config`."""
+    from .replica import ReplicaSetting
+
     return ReplicaSetting.from_config(rc)
 
 
 def curve(setting: ReplicaSetting, rc: ReplicaConfig, alphas: np.ndarray, *, cubature_check: bool = True,
           description: str = "replica α-curve") -> list[dict[str, Any]]:
     """The α-curve in chunks of equal length (continuation carried across chunks)."""
+    from .replica import replica_curve
+
     order = np.argsort(alphas, kind="stable")
     a_sorted = alphas[order]
     n_chunks = max(1, math.ceil(len(a_sorted) / _CHUNK))
@@ -97,6 +103,7 @@ def replica_task(context: tuple[ReplicaSetting, ReplicaConfig, int], points: Seq
                  seed: int) -> list[Any]:
     """Grid task of ``potts replica`` (statmech_attn.compute): one continuation over a chunk of neighbouring α."""
     from ..compute import PointOutput
+    from .replica import replica_curve
 
     setting, rc, chunk = context
     a = [float(p["alpha"]) for p in points]
@@ -123,6 +130,7 @@ def replica_compute(cfg: PottsSpec, alphas: Sequence[float] | None = None, *, ou
     The α grid runs through :mod:`statmech_attn.compute` (``--scheduler``, ``--resume``): chunks of
     ``[compute] chunk`` neighbouring α per task (continuation inside a chunk), one file per point."""
     from ..compute import Grid, resolve_scheduler, run_grid
+    from .replica import POINT_KEYS
 
     rc = require(cfg.replica, "replica", "replica")
     setting = setting_from_config(rc)

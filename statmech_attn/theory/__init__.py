@@ -7,25 +7,62 @@ JAX and solves them by Newton's method with a certificate (residual, Jacobian an
 sweeps a control parameter with continuation and flags where stability changes.
 """
 
-from ._blocks import gaussian_expectation as gaussian_expectation
-from ._blocks import log_det as log_det
-from ._blocks import moreau_envelope as moreau_envelope
-from ._blocks import proximal as proximal
-from ._blocks import spectral_mean as spectral_mean
-from ._blocks import spectral_sum as spectral_sum
-from ._blocks import GaussianExpectation as GaussianExpectation
-from ._blocks import MoreauEnvelope as MoreauEnvelope
-from ._blocks import Proximal as Proximal
-from ._blocks import SpectralMean as SpectralMean
-from ._blocks import SpectralSum as SpectralSum
-from ._derive import Derivation as Derivation
-from .spec import ControlParameter as ControlParameter
-from .spec import Observable as Observable
-from .spec import OrderParameter as OrderParameter
-from .spec import Theory as Theory
-from .solve import continuation as continuation
-from .solve import derive as derive
-from .solve import signature as signature
-from .solve import solve as solve
-from .solve import stability_changes as stability_changes
-from .solve import sweep as sweep
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import _lazy
+
+if TYPE_CHECKING:  # the re-exports, for type checkers and the API reference (griffe)
+    from ._blocks import gaussian_expectation as gaussian_expectation
+    from ._blocks import log_det as log_det
+    from ._blocks import moreau_envelope as moreau_envelope
+    from ._blocks import proximal as proximal
+    from ._blocks import spectral_mean as spectral_mean
+    from ._blocks import spectral_sum as spectral_sum
+    from ._blocks import GaussianExpectation as GaussianExpectation
+    from ._blocks import MoreauEnvelope as MoreauEnvelope
+    from ._blocks import Proximal as Proximal
+    from ._blocks import SpectralMean as SpectralMean
+    from ._blocks import SpectralSum as SpectralSum
+    from ._derive import Derivation as Derivation
+    from .spec import ControlParameter as ControlParameter
+    from .spec import Observable as Observable
+    from .spec import OrderParameter as OrderParameter
+    from .spec import Theory as Theory
+    from .solve import continuation as continuation
+    from .solve import derive as derive
+    from .solve import signature as signature
+    from .solve import solve as solve
+    from .solve import stability_changes as stability_changes
+    from .solve import sweep as sweep
+
+__all__ = [
+    "gaussian_expectation", "log_det", "moreau_envelope", "proximal", "spectral_mean", "spectral_sum",
+    "GaussianExpectation", "MoreauEnvelope", "Proximal", "SpectralMean", "SpectralSum", "Derivation",
+    "ControlParameter", "Observable", "OrderParameter", "Theory", "continuation", "derive", "signature", "solve",
+    "stability_changes", "sweep",
+]
+
+#: public name -> the submodule defining it (or (submodule, its name there)); loaded on first use
+_LAZY: dict[str, str | tuple[str, str]] = {
+    "gaussian_expectation": "._blocks", "log_det": "._blocks", "moreau_envelope": "._blocks",
+    "proximal": "._blocks", "spectral_mean": "._blocks", "spectral_sum": "._blocks",
+    "GaussianExpectation": "._blocks", "MoreauEnvelope": "._blocks", "Proximal": "._blocks",
+    "SpectralMean": "._blocks", "SpectralSum": "._blocks", "Derivation": "._derive", "ControlParameter": ".spec",
+    "Observable": ".spec", "OrderParameter": ".spec", "Theory": ".spec", "continuation": ".solve",
+    "derive": ".solve", "signature": ".solve", "solve": ".solve", "stability_changes": ".solve", "sweep": ".solve",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names are imported on first use: ``import statmech_attn.theory`` loads no JAX."""
+    return _lazy.load(__name__, _LAZY, name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+# ``statmech_attn.theory.solve`` is the function even once the submodule ``.solve`` is imported
+_lazy.guard_submodule_names(__name__, ("solve",))

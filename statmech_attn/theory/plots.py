@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from .._style import figsize
+from .._style import figsize, subplots
 
 __all__ = ["plot_sweep", "plot_observables", "plot_order_parameters"]
 
@@ -24,9 +24,7 @@ def plot_sweep(record: Mapping[str, Any], names: Sequence[str], *, ax: Any = Non
                title: str | None = None) -> tuple[Any, Any]:
     """``names`` (observables or order parameters) against ``record["over"]``; points that did not
     converge are drawn as open circles, and stability changes as vertical dotted lines."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=figsize(1), layout="constrained")
+    fig, ax = (ax.figure, ax) if ax is not None else subplots(figsize=figsize(1), layout="constrained")
     over = record["over"]
     for name in names:
         x, y, ok = _series(record, name)

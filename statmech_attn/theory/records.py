@@ -11,10 +11,11 @@ converged points (each point also carries ``stability_change``).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from .._solution import Solution
-from .spec import Theory
+if TYPE_CHECKING:
+    from .._solution import Solution
+    from .spec import Theory
 
 __all__ = ["point_record", "solve_record", "sweep_record", "stability_changes", "STABILITY_KEYS"]
 

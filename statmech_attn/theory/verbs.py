@@ -17,17 +17,15 @@ import dataclasses
 import hashlib
 import runpy
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import InputError
 from . import records as _records
-from .solve import continuation as _continuation
-from .solve import derive as _derive
-from .solve import solve as _solve
-from .solve import sweep as _sweep
-from .spec import Theory
+
+if TYPE_CHECKING:  # SymPy: imported by the functions that load a theory, so `theory plot` needs none
+    from .spec import Theory
 
 from .. import config as c
 from .._verb import Verb, VerbOutput
@@ -39,8 +37,17 @@ SOLVER_KEYS = {"method": str, "tol": float, "max_steps": int, "damping": float, 
 _CACHE: dict[tuple[str, float], Theory] = {}
 
 
+def _is_theory(obj: Any) -> bool:
+    """``isinstance(obj, Theory)``, without importing SymPy for a path (a Theory object has imported it)."""
+    from .spec import Theory
+
+    return isinstance(obj, Theory)
+
+
 def load_theory(file: str | Path | Theory) -> Theory:
     """Run a theory file and return its ``theory`` (a :class:`Theory` passes through)."""
+    from .spec import Theory
+
     if isinstance(file, Theory):
         return file
     path = Path(file)
@@ -104,6 +111,8 @@ def _configured(file: str | Path | Theory, sets: Any) -> tuple[Theory, dict[str,
 def derive(file: str | Path | Theory, sets: Any = (), *, latex: str | Path | None = None) -> VerbOutput:
     """The stationarity conditions and fixed-point forms; ``latex``: also write them as a .tex file."""
     theory, _, _ = _configured(file, sets)
+    from .solve import derive as _derive  # (JAX) after the checks: a config error or a plot loads none
+
     d = _derive(theory)
     if latex is not None:
         from ..io import atomic_write_text
@@ -118,6 +127,8 @@ def derive(file: str | Path | Theory, sets: Any = (), *, latex: str | Path | Non
 def solve(file: str | Path | Theory, sets: Any = (), *, init: Any = None, cubature_check: bool = True) -> VerbOutput:
     """One certified solve at the control values of ``sets`` (defaults elsewhere)."""
     theory, controls, solver = _configured(file, sets)
+    from .solve import solve as _solve
+
     sol = _solve(theory, controls, init=init, throw=False, cubature_check=cubature_check, **solver)
     rec = _records.solve_record(theory, sol)
     rows = [(k, rec[k]) for k in (*theory.control_names, *theory.order_names, *theory.observable_names,
@@ -129,7 +140,7 @@ def solve(file: str | Path | Theory, sets: Any = (), *, init: Any = None, cubatu
 
 
 def _file_identity(file: str | Path | Theory) -> dict[str, Any]:
-    if isinstance(file, Theory):
+    if _is_theory(file):
         return {"theory": file.name}
     data = Path(file).read_bytes()
     return {"file": str(Path(file).resolve()), "sha256": hashlib.sha256(data).hexdigest()}
@@ -138,6 +149,7 @@ def _file_identity(file: str | Path | Theory) -> dict[str, Any]:
 def _sweep_task(context: Mapping[str, Any], points: Sequence[Mapping[str, Any]], seed: int) -> list[Any]:
     """A chunk of a sweep (consecutive values, continuation inside): one PointOutput per point."""
     from ..compute import PointOutput
+    from .solve import sweep as _sweep
 
     theory = context["theory"] if context.get("theory") is not None else load_theory(context["file"])
     if context.get("cubature_order"):
@@ -175,6 +187,8 @@ def sweep(file: str | Path | Theory, over: str, values: Sequence[float], sets: A
         raise InputError("--values", [], "a sweep needs at least one value")
     fixed = {k: v for k, v in controls.items() if k != over}
     if arclength:
+        from .solve import continuation as _continuation
+
         sols = _continuation(theory, over, min(vals), max(vals), fixed,
                              **{k: v for k, v in solver.items() if k in ("tol", "max_steps")})
         pts = [_records.point_record(theory, s) for s in sols]
@@ -182,8 +196,8 @@ def sweep(file: str | Path | Theory, over: str, values: Sequence[float], sets: A
     else:
         grid = Grid.of(along=over, chunk=max(1, int(chunk)), **{over: vals})
         original = load_theory(file)
-        context = {"file": None if isinstance(file, Theory) else str(Path(file).resolve()),
-                   "theory": original if isinstance(file, Theory) or scheduler in (None, "serial") else None,
+        context = {"file": None if _is_theory(file) else str(Path(file).resolve()),
+                   "theory": original if _is_theory(file) or scheduler in (None, "serial") else None,
                    "cubature_order": theory.cubature_order if theory.cubature_order != original.cubature_order else 0,
                    "over": over, "controls": fixed, "solver": solver, "cubature_check": cubature_check}
         identity = {**_file_identity(file), "controls": fixed, "solver": solver,

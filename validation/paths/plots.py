@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from statmech_attn._style import figsize
+from statmech_attn._style import figsize, subplots
 from statmech_attn.paths.plots import draw_order_parameter, heads_from_dims, path_names
 
 __all__ = [
@@ -30,12 +30,10 @@ _MAX_WIDTH = 9.0  # inches (1800 px at the 200 dpi of the saved PNG)
 def _figure(ncols: int, nrows: int = 1, *, aspect: float | None = None) -> tuple[Any, Any]:
     """A figure of ``nrows × ncols`` panels sized by the style in force (``paper``: one column for one
     or two panels); fonts come from the style, not from here."""
-    import matplotlib.pyplot as plt
-
     w, h = figsize(ncols, nrows, aspect=aspect)
     if w > _MAX_WIDTH:  # default/talk with many panels: scale down to a readable size
         w, h = _MAX_WIDTH, h * _MAX_WIDTH / w
-    fig, ax = plt.subplots(nrows, ncols, figsize=(w, h), layout="constrained", squeeze=False)
+    fig, ax = subplots(nrows, ncols, figsize=(w, h), layout="constrained", squeeze=False)
     if nrows > 1:
         return fig, ax
     return fig, ax[0] if ncols > 1 else ax[0, 0]

@@ -10,7 +10,6 @@ import numpy as np
 
 from statmech_attn._verb import Verb, VerbOutput
 from statmech_attn.errors import InputError
-from statmech_attn.potts.replica import POINT_KEYS
 from statmech_attn.potts.spec import PottsSpec, require
 from statmech_attn.potts.verbs import curve, replica_identity, setting_from_config
 
@@ -173,6 +172,7 @@ def validate_compute(cfg: PottsSpec, *, out: Any = None, resume: bool = False,
     from .replica_erm import COMPARED, SIM_KEYS, ERMProblem, compare, summarise
 
     from statmech_attn.compute import Grid, resolve_scheduler, run_grid
+    from statmech_attn.potts.replica import POINT_KEYS
 
     vc = cfg.validate
     rc = require(cfg.replica, "replica", "validate")
