@@ -13,7 +13,10 @@ run time for much shorter compiles on the small, loop-heavy programs of a saddle
   where it is in XLA's own element-wise loops (the replica cubature) it costs run time, so those
   programs take :data:`QUICK`.
 
-``benchmarks/first_answer.py`` measures the effect on whole commands; the persistent compilation
+JAX takes compiler options on a top-level program only (a nested ``jit`` with options is an
+error), so :func:`jit` is for the programs a verb calls from Python: the solver loops, the record
+program; the functions they call stay plain.  ``benchmarks/first_answer.py`` measures the effect
+on whole commands; the persistent compilation
 cache (:mod:`statmech_attn._cache`) keys on the options, so a cached program is never mixed with
 one compiled otherwise.  The options are XLA ``DebugOptions`` fields, accepted by every backend
 (the GPU compiler ignores the CPU one).  Numbers: the same algorithms in float64; the fused and
