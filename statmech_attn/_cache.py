@@ -43,8 +43,9 @@ __all__ = ["CACHE_MAX_BYTES", "MIN_COMPILE_TIME_S", "OPT_OUT_ENV", "cache_folder
 
 OPT_OUT_ENV = "STATMECH_ATTN_CACHE"
 CACHE_MAX_BYTES = 2 * 1024**3
-# programs that compile faster than this are not written (reading an entry back costs a few ms)
-MIN_COMPILE_TIME_S = 0.1
+# programs that compile faster than this are not written (reading an entry back costs a few ms;
+# a verb's record program compiles in about 0.1 s with the quick options of statmech_attn._jit)
+MIN_COMPILE_TIME_S = 0.02
 
 _OFF = {"0", "false", "no", "off"}
 

@@ -35,7 +35,6 @@ import jax.numpy as jnp
 from .._solution import Solution, SolverError
 from ..errors import InputError
 from ._action import OrderParameters, PathsProblem
-from ._adam import _adam_jit
 from ._fixed_point import solve_fixed_point
 from ._newton import _newton_jit
 from ._outcome import _CONVERGED, _MAX_STEPS, finish
@@ -85,6 +84,8 @@ def solve(problem: PathsProblem, *, solver: SolverName = "newton", max_steps: in
                      wall=time.perf_counter() - t0, tol=tol, known=known,
                      extra={"lm_damping": float(lam), "rejected_steps": int(rejected), "hessian_evaluations": int(n_hess)})
     elif solver == "adam":
+        from ._adam import _adam_jit  # optax only for the first-order baseline
+
         steps = 200_000 if max_steps is None else int(max_steps)
         target = -jnp.inf if target_action is None else float(target_action)
         stop = bool(stop_at_target) and target_action is not None

@@ -121,12 +121,13 @@ def _tokens(task: HMMTask, rng: np.random.Generator, n_examples: int) -> tuple[n
     v_minus[n // 2:] = math.sqrt(2.0)
     w_perp = (v_plus - v_minus) / np.linalg.norm(v_plus - v_minus)
     w_par = (v_plus + v_minus) / np.linalg.norm(v_plus + v_minus)
-    p_perp = np.outer(w_perp, w_perp)
-    p_par = np.outer(w_par, w_par)
-    p_out = np.eye(n) - p_perp - p_par
-    noise_map = task.noise_parallel * p_par + task.noise_perpendicular * p_perp + task.noise_out_of_plane * p_out
+    # noise g ↦ M g with M = σ_∥ P_∥ + σ_⊥ P_⊥ + σ_out (I − P_∥ − P_⊥), P = w wᵀ: applied as
+    # σ_out g + (σ_∥ − σ_out)(g·w_∥) w_∥ + (σ_⊥ − σ_out)(g·w_⊥) w_⊥ (two projections, not an n × n product)
     g = rng.standard_normal((n_examples, T, n))
-    feats = np.where(z[..., None] > 0, v_plus, v_minus) + g @ noise_map.T
+    s_out = task.noise_out_of_plane
+    noise = (s_out * g + (task.noise_parallel - s_out) * (g @ w_par)[..., None] * w_par
+             + (task.noise_perpendicular - s_out) * (g @ w_perp)[..., None] * w_perp)
+    feats = np.where(z[..., None] > 0, v_plus, v_minus) + noise
     x = np.zeros((n_examples, T + 1, task.n0))
     x[:, 1:, :n] = feats
     x[:, :, n:] = np.eye(T + 1)  # one-hot positions (bos = position 0)
