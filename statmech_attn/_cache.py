@@ -38,7 +38,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["CACHE_MAX_BYTES", "MIN_COMPILE_TIME_S", "OPT_OUT_ENV", "cache_folder",
+__all__ = ["CACHE_MAX_BYTES", "MIN_COMPILE_TIME_S", "OPT_OUT_ENV", "active_folder", "cache_folder",
            "compilation_cache_disabled", "enable_compilation_cache"]
 
 OPT_OUT_ENV = "STATMECH_ATTN_CACHE"
@@ -89,6 +89,17 @@ def _opted_out() -> bool:
     return os.environ.get(OPT_OUT_ENV, "1").strip().lower() in _OFF
 
 
+_ACTIVE: list[Path] = []  # the folder enable_compilation_cache switched on in this process
+
+
+def active_folder() -> Path | None:
+    """The cache folder :func:`enable_compilation_cache` switched on in this process (None when it
+    was not called, opted out, or found no folder): where :mod:`statmech_attn._aot` keeps its entries."""
+    if not _ACTIVE or _opted_out():
+        return None
+    return _ACTIVE[-1]
+
+
 def enable_compilation_cache() -> Path | None:
     """Switch JAX's persistent compilation cache on (see the module docstring).
 
@@ -101,10 +112,10 @@ def enable_compilation_cache() -> Path | None:
         return None
     own = os.environ.get("JAX_COMPILATION_CACHE_DIR")
     if own:
-        return Path(own)
+        return _activate(Path(own))
     jax = sys.modules.get("jax")
     if jax is not None and jax.config.jax_compilation_cache_dir:
-        return Path(jax.config.jax_compilation_cache_dir)
+        return _activate(Path(jax.config.jax_compilation_cache_dir))
     path = cache_folder()
     if path is None:
         return None
@@ -134,6 +145,12 @@ def enable_compilation_cache() -> Path | None:
                           float(os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"]))
         jax.config.update("jax_compilation_cache_max_size", int(os.environ["JAX_COMPILATION_CACHE_MAX_SIZE"]))
         _reset_jax_cache()
+    return _activate(path)
+
+
+def _activate(path: Path) -> Path:
+    if not _ACTIVE or _ACTIVE[-1] != path:
+        _ACTIVE.append(path)
     return path
 
 

@@ -25,7 +25,7 @@ the classic emitter may order a reduction differently (round-off, far below ever
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 __all__ = ["LEAN", "QUICK", "jit"]
 
@@ -34,10 +34,14 @@ LEAN: dict[str, Any] = {**QUICK, "xla_backend_optimization_level": 0}
 _PRESETS = {"quick": QUICK, "lean": LEAN, "default": None}
 
 
-def jit(fun: Callable | None = None, *, compile: str = "quick", **jit_kwargs: Any) -> Any:
+def jit(fun: Callable | None = None, *, compile: str = "quick", reuse: Sequence[type] | None = None,
+        **jit_kwargs: Any) -> Any:
     """``jax.jit(fun, **jit_kwargs)`` with the compiler options of the preset ``compile``:
     ``"quick"`` (:data:`QUICK`, the default), ``"lean"`` (:data:`LEAN`) or ``"default"`` (XLA's own).
 
+    ``reuse``: keep the traced program on disk for later processes
+    (:class:`statmech_attn._aot.ReusedProgram`; only ``static_argnames`` may accompany it), given
+    the NamedTuple classes among its arguments and results (``()`` when there are none).
     Usable as ``@jit``, ``@jit(compile="lean", static_argnames=...)`` or ``jit(f, ...)``.
     """
     if compile not in _PRESETS:
@@ -45,8 +49,14 @@ def jit(fun: Callable | None = None, *, compile: str = "quick", **jit_kwargs: An
     import jax
 
     options = _PRESETS[compile]
-    if options is not None:
-        jit_kwargs = {**jit_kwargs, "compiler_options": dict(options)}
-    if fun is None:
-        return lambda f: jax.jit(f, **jit_kwargs)
-    return jax.jit(fun, **jit_kwargs)
+
+    def wrap(f: Callable) -> Any:
+        if reuse is not None:
+            from ._aot import ReusedProgram
+
+            return ReusedProgram(f, static_argnames=jit_kwargs.get("static_argnames", ()), options=options,
+                                 pytree_types=reuse)
+        extra = {} if options is None else {"compiler_options": dict(options)}
+        return jax.jit(f, **jit_kwargs, **extra)
+
+    return wrap if fun is None else wrap(fun)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = {"statmech_attn": ROOT / "statmech_attn", "statmech_attn.derivations": ROOT / "derivations",
            "statmech_attn.validation": ROOT / "validation"}
 THEORIES = ("paths", "potts", "energy", "oversmoothing", "factors", "theory")
-FOUNDATION = ("_solution", "errors", "config", "io", "compute", "progress", "_verb", "_version", "_cache", "_jit")
+FOUNDATION = ("_solution", "errors", "config", "io", "compute", "progress", "_verb", "_version", "_cache", "_jit", "_aot")
 #: the one deliberate exception: ``statmech_attn.run`` / ``load_run`` are the command line's Python twin,
 #: resolved lazily by the package's ``__getattr__``
 ALLOWED = {("statmech_attn", "statmech_attn.cli"), ("statmech_attn", "statmech_attn.cli._run"),

@@ -19,6 +19,7 @@ import jax.scipy.linalg as jsl
 from .._jit import jit
 from ._action import ProblemArrays, gradient_costs, uses_prekernels
 from ._hessian import _Derivs, _hessian_costs, _hessian_extremes, _theta_value_grad, _theta_value_grad_hess
+from ._model import Hyper
 from ._outcome import _CONVERGED, _DIVERGED, _MAX_STEPS, _NONFINITE, _RUNNING
 from ._param import Layout, _action_x, _energy_factors_x, _entropy_x, _n_max, theta_to_x
 
@@ -187,7 +188,7 @@ def _newton_loop(theta0, arrays, hyper, layout: Layout, tol, max_steps) -> _Newt
     return final._replace(status=status)
 
 
-@jit(compile="lean", static_argnames=("layout",))
+@jit(compile="lean", static_argnames=("layout",), reuse=(_NewtonState, _Derivs, ProblemArrays, Hyper))
 def _newton_jit(theta0, arrays, hyper, layout: Layout, tol, max_steps):
     final = _newton_loop(theta0, arrays, hyper, layout, tol, max_steps)
     return final, newton_summary(final)

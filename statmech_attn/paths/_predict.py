@@ -224,7 +224,7 @@ def _head_score_arrays(u1, heads: tuple[int, ...]):
     return scores
 
 
-@jit(compile="lean", static_argnames=("heads", "same_train", "has_labels", "prune", "n_modes"))
+@jit(compile="lean", static_argnames=("heads", "same_train", "has_labels", "prune", "n_modes"), reuse=())
 def _record_arrays(u1, xa, ya, temperature, xt, y, xs, ys, gp_scale, masks, *, heads, same_train, has_labels, prune,
                    n_modes):
     """The predictor (U and GP), its errors, both alignments, head scores and the single-head pruning

@@ -125,7 +125,7 @@ def _solve_point(x0: jax.Array, alpha: jax.Array, geo: _Geometry, nodes: _Nodes,
     return x, hats, res, k, obs
 
 
-@jit(static_argnames=("solver",))
+@jit(static_argnames=("solver",), reuse=(_Geometry, _Nodes))
 def _solve_curve(x0: jax.Array, alphas: jax.Array, geo: _Geometry, nodes: _Nodes, tol: jax.Array,
                  max_steps: jax.Array, damping: jax.Array, solver: str) -> tuple:
     """All α in one scan (α increasing).  Each point starts from the secant prediction through the
@@ -183,7 +183,7 @@ def _check_curve(xs: jax.Array, Js: jax.Array, alphas: jax.Array, x0: jax.Array,
     return jax.lax.map(one, (xs, Js, alphas))
 
 
-@jit
+@jit(reuse=(_Geometry, _Nodes))
 def _fine_map(xs: jax.Array, prox0: jax.Array, alphas: jax.Array, geo: _Geometry, nodes: _Nodes) -> tuple:
     """F of the rule ``nodes`` at every point of a curve: (F(x_j), the proximal points) per α_j, the
     proximal Newton solves started from ``prox0[j]`` (x_ω, or the proximal points of an earlier
