@@ -184,46 +184,51 @@ def _check_curve(xs: jax.Array, Js: jax.Array, alphas: jax.Array, x0: jax.Array,
 
 
 @jit(reuse=(_Geometry, _Nodes))
-def _fine_map(xs: jax.Array, prox0: jax.Array, alphas: jax.Array, geo: _Geometry, nodes: _Nodes) -> tuple:
-    """F of the rule ``nodes`` at every point of a curve: (F(x_j), the proximal points) per α_j, the
-    proximal Newton solves started from ``prox0[j]`` (x_ω, or the proximal points of an earlier
-    evaluation).  The two evaluations of :func:`_check_points`.  A ``lax.map`` over the points, not
-    a ``vmap``: each point's proximal solves stop at their own iteration count (measured: half the
-    run time and half the tracing of the batched loop)."""
-    return jax.lax.map(lambda t: _map_warm(t[0], t[1], t[2], geo, nodes), (xs, prox0, alphas))
+def _check_step(xs: jax.Array, Js: jax.Array, alphas: jax.Array, geo: _Geometry, nodes: _Nodes) -> tuple:
+    """The two evaluations of :func:`_check_points` in one program: with F' the map of the rule
+    ``nodes``, x' = x − (J − I)⁻¹ (F'(x) − x) per point, then max|F'(x') − x'| (the proximal solves of
+    the second evaluation start from those of the first; the first from x_ω = √q ξ).  A two-stage
+    ``lax.scan`` (F' appears once in the program) over a ``lax.map`` across the points (not a
+    ``vmap``: each point's proximal solves stop at their own iteration count; half the run time and
+    tracing of the batched loop).  Returns (x', residual at x', whether the step is finite)."""
+    eye = jnp.eye(3)
+    xw = jnp.sqrt(jnp.maximum(xs[:, 1], 1e-300))[:, None, None, None] * nodes.xi[None, :, None, :]
+    cold = jnp.broadcast_to(xw, (xs.shape[0], nodes.xi.shape[0], geo.B.shape[0], nodes.xi.shape[1]))  # _cold_start
+
+    def stage(carry: tuple, first: jax.Array) -> tuple:
+        x, p0 = carry
+        Fx, prox = jax.lax.map(lambda t: _map_warm(t[0], t[1], t[2], geo, nodes), (x, p0, alphas))
+        step = jnp.linalg.solve(Js - eye, (Fx - x)[..., None])[..., 0]
+        return (jnp.where(first, x - step, x), prox), (jnp.max(jnp.abs(Fx - x), axis=1),
+                                                       jnp.all(jnp.isfinite(step), axis=1))
+
+    (x1, _), (res, finite) = jax.lax.scan(stage, (xs, cold), jnp.asarray([True, False]))
+    return x1, res[1], finite[0]
 
 
 def _check_points(xs: jax.Array, Js: jax.Array, alphas: jax.Array, x0: jax.Array, geo: _Geometry, nodes: _Nodes,
-                  tol: jax.Array, max_steps: jax.Array, damping: jax.Array) -> np.ndarray:
+                  tol: jax.Array, max_steps: jax.Array, damping: jax.Array, step: tuple | None = None) -> np.ndarray:
     """The cubature certificate of a solved curve (x' per α, as :func:`_check_curve` defines it), by
     the step that :func:`_check_curve` takes first: with F' the map of the finer rule,
 
         x' = x − (J − I)⁻¹ (F'(x) − x),      accepted when max|F'(x') − x'| ≤ tol,
 
     J the coarser rule's Jacobian at x (the rules' Jacobians differ by the cubature error, so x' is
-    within that error squared of the finer fixed point).  Two vmapped evaluations of F' and no
-    solver loop: a program a fraction of :func:`_check_curve`'s size.  Where the step is not
-    accepted at every α (a point not admissible, a non-finite J, a residual above ``tol`` at x'),
-    the whole curve goes through :func:`_check_curve` instead, which iterates to ``tol``: the
-    reported x' is always a fixed point of the finer rule to ``tol`` (or the one-step estimate of it
-    when x already is one), the same numbers either way."""
+    within that error squared of the finer fixed point).  Two evaluations of F' in one program
+    (:func:`_check_step`; ``step``: its outputs when already dispatched) and no solver loop: a
+    program a fraction of :func:`_check_curve`'s size.  Where the step is not accepted at every α (a
+    point not admissible, a non-finite J, a residual above ``tol`` at x'), the whole curve goes
+    through :func:`_check_curve` instead, which iterates to ``tol``: the reported x' is always a
+    fixed point of the finer rule to ``tol`` (or the one-step estimate of it when x already is
+    one), the same numbers either way."""
+    x1, res2, finite = _check_step(xs, Js, alphas, geo, nodes) if step is None else step
     x = np.asarray(xs)
     J = np.asarray(Js)
     rho = float(geo.rho)
     ok = (np.all(np.isfinite(J), axis=(1, 2)) & np.all(np.isfinite(x), axis=1) & (x[:, 1] > 0) & (x[:, 2] > 0)
           & (x[:, 0] ** 2 < rho * x[:, 1]))  # :func:`_valid`, on the host
-    if ok.all():
-        xi = np.asarray(nodes.xi)
-        cold = np.sqrt(np.maximum(x[:, 1], 1e-300))[:, None, None, None] * xi[None, :, None, :]  # x_ω per α
-        cold = np.broadcast_to(cold, (x.shape[0], xi.shape[0], geo.B.shape[0], xi.shape[1]))  # :func:`_cold_start`
-        F1, prox = _fine_map(xs, cold, alphas, geo, nodes)
-        F1 = np.asarray(F1)
-        step = np.linalg.solve(J - np.eye(3), (F1 - x)[..., None])[..., 0]
-        x1 = x - step
-        F2, _ = _fine_map(jnp.asarray(x1), prox, alphas, geo, nodes)
-        res2 = np.max(np.abs(np.asarray(F2) - x1), axis=1)
-        if np.all(np.isfinite(step)) and np.all(res2 <= float(tol)):
-            return x1
+    if ok.all() and np.all(np.asarray(finite)) and np.all(np.asarray(res2) <= float(tol)):
+        return np.asarray(x1)
     return np.asarray(_check_curve(xs, Js, alphas, x0, geo, nodes, tol, max_steps, damping)[0])
 
 
@@ -396,7 +401,10 @@ def _curve_points(setting: ReplicaSetting, alphas: Sequence[float], init: Any, s
         nt2 = int(math.ceil(1.5 * setting.teacher_order))
         if solver == "fixed_point":  # no Jacobian was computed: the check starts with a fresh one
             Js = jnp.full_like(Js, jnp.nan)
-        xs2 = _check_points(xs, Js, jnp.asarray(a[order]), x0, geo, _nodes(*setting.rules(n2, nt2)), *args)
+        fine = _nodes(*setting.rules(n2, nt2))
+        # dispatched before anything is read back: its compile overlaps the curve's run
+        step = _check_step(xs, Js, jnp.asarray(a[order]), geo, fine)
+        xs2 = _check_points(xs, Js, jnp.asarray(a[order]), x0, geo, fine, *args, step=step)
     xs, hats, res, ks = (np.asarray(v) for v in (xs, hats, res, ks))
     obs = {k: np.asarray(v) for k, v in obs.items()}
     if cubature_check:

@@ -1,4 +1,4 @@
-"""The replica curve's cubature certificate: the two-evaluation step of ``_check_points`` equals the
+"""The replica curve's cubature certificate: the two-evaluation step (``_check_step``, ``_check_points``) equals the
 iterated quasi-Newton check ``_check_curve`` (a second method: a solver loop to ``tol``), and falls
 back to it where the step is not accepted."""
 
