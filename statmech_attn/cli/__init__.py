@@ -109,6 +109,16 @@ def version() -> None:
 _register()
 
 
+def _is_the_process() -> bool:
+    """Whether this command line is the process itself (the ``statmech-attn`` script or
+    ``python -m statmech_attn``), not a call of :func:`main` inside someone else's program."""
+    top = sys.modules.get("__main__")
+    spec = getattr(top, "__spec__", None)
+    if spec is not None and spec.name in ("statmech_attn", "statmech_attn.__main__"):
+        return True
+    return os.path.basename(getattr(top, "__file__", "") or "").startswith("statmech-attn")
+
+
 def main() -> None:
     """Console-script entry point: JAX's compilation cache on (``STATMECH_ATTN_CACHE=0`` switches it
     off), then the app."""
@@ -120,7 +130,7 @@ def main() -> None:
     except SystemExit as e:
         from . import _common
 
-        if _common.QUICK_EXIT and e.code in (0, None):
+        if _common.QUICK_EXIT and e.code in (0, None) and _is_the_process():
             # a finished `plot` (every file written and closed): skip the interpreter's teardown of
             # matplotlib's hundreds of modules (~0.1 s), which has nothing left to flush
             sys.stdout.flush()
