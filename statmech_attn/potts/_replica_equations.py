@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._jit import jit
 from ._cubature import GaussRule
@@ -32,13 +33,16 @@ class _Geometry(NamedTuple):
 
 
 def _nodes(rule_xi: GaussRule, rule_zeta: GaussRule) -> _Nodes:
-    return _Nodes(jnp.asarray(rule_xi.nodes), jnp.asarray(rule_xi.weights),
-                  jnp.asarray(rule_zeta.nodes), jnp.asarray(rule_zeta.weights))
+    """The rules as host (NumPy) arrays: the compiled programs take them with their other
+    arguments, and nothing is dispatched (or compiled) eagerly to build them."""
+    f64 = np.float64
+    return _Nodes(np.asarray(rule_xi.nodes, f64), np.asarray(rule_xi.weights, f64),
+                  np.asarray(rule_zeta.nodes, f64), np.asarray(rule_zeta.weights, f64))
 
 
 def _geometry(setting: ReplicaSetting) -> _Geometry:
-    return _Geometry(jnp.asarray(setting.range_basis), jnp.asarray(float(setting.teacher_norm)),
-                     jnp.asarray(float(setting.ridge)))
+    return _Geometry(np.asarray(setting.range_basis, np.float64), np.asarray(float(setting.teacher_norm)),
+                     np.asarray(float(setting.ridge)))
 
 
 def _teacher_moments(m: jax.Array, q: jax.Array, geo: _Geometry, nodes: _Nodes) -> tuple[jax.Array, jax.Array]:

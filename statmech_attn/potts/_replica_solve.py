@@ -238,19 +238,18 @@ def _cold_start(x0: jax.Array, geo: _Geometry, nodes: _Nodes) -> jax.Array:
     return jnp.broadcast_to(xw[:, None, :], (xw.shape[0], geo.B.shape[0], xw.shape[1]))
 
 
-def _default_init(setting: ReplicaSetting) -> jax.Array:
+def _default_init(setting: ReplicaSetting) -> np.ndarray:
     """The start (m, q, V) = (0.01, 0.02, 1/λ) of §7.4."""
-    return jnp.asarray([0.01, 0.02, 1.0 / setting.ridge], dtype=jnp.float64)
+    return np.asarray([0.01, 0.02, 1.0 / setting.ridge], dtype=np.float64)
 
 
-def _init_array(setting: ReplicaSetting, init: Any) -> jax.Array:
+def _init_array(setting: ReplicaSetting, init: Any) -> np.ndarray:
     if init is None:
         return _default_init(setting)
     if isinstance(init, (ReplicaState, Solution)):
         st = init.value if isinstance(init, Solution) else init
-        return jnp.asarray([float(st.m), float(st.q), float(st.V)], dtype=jnp.float64)
-    arr = jnp.asarray(init, dtype=jnp.float64).reshape(-1)[:3]
-    return arr
+        return np.asarray([float(st.m), float(st.q), float(st.V)], dtype=np.float64)
+    return np.asarray(init, dtype=np.float64).reshape(-1)[:3]
 
 
 def _result_of(x: np.ndarray, res: float, k: int, max_steps: int, tol: float, rho: float) -> Result:
@@ -392,9 +391,8 @@ def _curve_points(setting: ReplicaSetting, alphas: Sequence[float], init: Any, s
     order = np.argsort(a, kind="stable")
     geo = _geometry(setting)
     x0 = _init_array(setting, init)
-    args = (jnp.asarray(tol), jnp.asarray(max_steps), jnp.asarray(damping))
-    xs, hats, res, ks, obs, Js = _solve_curve(x0, jnp.asarray(a[order]), geo, _nodes(*setting.rules()),
-                                              *args, solver)
+    args = (np.asarray(tol, np.float64), np.asarray(max_steps), np.asarray(damping, np.float64))  # host arrays
+    xs, hats, res, ks, obs, Js = _solve_curve(x0, a[order], geo, _nodes(*setting.rules()), *args, solver)
     change = None
     if cubature_check:
         n2 = int(math.ceil(1.5 * setting.cubature_order))
@@ -403,8 +401,8 @@ def _curve_points(setting: ReplicaSetting, alphas: Sequence[float], init: Any, s
             Js = jnp.full_like(Js, jnp.nan)
         fine = _nodes(*setting.rules(n2, nt2))
         # dispatched before anything is read back: its compile overlaps the curve's run
-        step = _check_step(xs, Js, jnp.asarray(a[order]), geo, fine)
-        xs2 = _check_points(xs, Js, jnp.asarray(a[order]), x0, geo, fine, *args, step=step)
+        step = _check_step(xs, Js, a[order], geo, fine)
+        xs2 = _check_points(xs, Js, a[order], x0, geo, fine, *args, step=step)
     xs, hats, res, ks = (np.asarray(v) for v in (xs, hats, res, ks))
     obs = {k: np.asarray(v) for k, v in obs.items()}
     if cubature_check:
