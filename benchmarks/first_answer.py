@@ -5,13 +5,15 @@
 Measures, each as a new process (wall seconds):
 
 - the baseline: ``python -c "import jax, jax.numpy as jnp; jnp.ones(3).sum().block_until_ready()"``,
-  the median of 3;
+  ``max(3, --repeat)`` runs before the commands and as many after (the median of all);
 - ``statmech-attn paths solve examples/paths_hmm.toml`` on a fresh compilation cache (a new, empty
   ``XDG_CACHE_HOME``) and again on the warm one it left;
 - ``statmech-attn potts replica examples/potts_replica.toml`` on a fresh cache;
 - ``statmech-attn version``, ``statmech-attn --help``, ``statmech-attn paths plot RUN`` (RUN made
-  once first with ``--out``) and a config error (``--set model.temperature=-1``): the median of
-  ``--repeat`` runs each.
+  once first with ``--out``) and a config error (``--set model.temperature=-1``).
+
+Every command runs ``--repeat`` times (default 3) and the median is reported; a fresh-cache run gets a
+new empty cache folder each time, and each warm ``paths solve`` runs on the folder its fresh run left.
 
 Prints command, seconds, ratio to the baseline, the issue's target ratio and whether it is met.
 ``--profile`` adds, per verb, the top imports of ``python -X importtime`` and a split of the wall
@@ -148,28 +150,43 @@ def measure(repeat: int, work: Path) -> dict:
     cwd = work / "cwd"
     cwd.mkdir()
     out: dict = {}
-    baseline = median_of(3, [sys.executable, "-c", BASELINE_CODE], base_env(work / "cache_baseline"), cwd)
-    out["baseline"] = baseline
-    print(f"baseline (bare JAX, median of 3): {baseline['seconds']:.2f} s  {baseline['runs']}", flush=True)
+    base_cmd = [sys.executable, "-c", BASELINE_CODE]
+    n_base = max(3, repeat)
+    before = [timed(base_cmd, base_env(work / "cache_baseline"), cwd) for _ in range(n_base)]
+    print(f"baseline (bare JAX): {statistics.median(r['seconds'] for r in before):.2f} s", flush=True)
 
     # the run folder for `paths plot`, made once (its own cache: it must not warm the fresh runs)
     run_dir = work / "run"
     timed(cli + ["paths", "solve", str(EXAMPLES / "paths_hmm.toml"), "--out", str(run_dir)],
           base_env(work / "cache_setup"), cwd)
 
-    fresh_paths = work / "cache_paths"
-    for key, (args, rc, cache) in verbs(run_dir).items():
-        if key == "paths_solve_fresh":
-            res = timed(cli + args, base_env(fresh_paths), cwd, rc)
-        elif key == "paths_solve_warm":
-            res = timed(cli + args, base_env(fresh_paths), cwd, rc)  # the cache the fresh run left
+    table_ = verbs(run_dir)
+    # fresh and warm: `repeat` pairs, each on a new empty cache folder (fresh) and then on the one it left (warm)
+    pairs = [(timed(cli + table_["paths_solve_fresh"][0], base_env(work / f"cache_paths_{r}"), cwd),
+              timed(cli + table_["paths_solve_warm"][0], base_env(work / f"cache_paths_{r}"), cwd)) for r in range(repeat)]
+    for key, (args, rc, cache) in table_.items():
+        if key in ("paths_solve_fresh", "paths_solve_warm"):
+            runs = [p[0 if key == "paths_solve_fresh" else 1] for p in pairs]
+            res = {"seconds": statistics.median(r["seconds"] for r in runs),
+                   "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+                   "runs": [round(r["seconds"], 3) for r in runs]}
         elif cache == "fresh":
-            res = timed(cli + args, base_env(work / f"cache_{key}"), cwd, rc)
+            runs = [timed(cli + args, base_env(work / f"cache_{key}_{r}"), cwd, rc) for r in range(repeat)]
+            res = {"seconds": statistics.median(r["seconds"] for r in runs),
+                   "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+                   "runs": [round(r["seconds"], 3) for r in runs]}
         else:
             res = median_of(repeat, cli + args, base_env(work / "cache_setup"), cwd, rc)
         out[key] = res
         label, target = TARGETS[key]
         print(f"  {label}: {res['seconds']:.2f} s", flush=True)
+    # the baseline again at the end: its median over both ends is what every ratio divides by
+    runs = before + [timed(base_cmd, base_env(work / "cache_baseline"), cwd) for _ in range(n_base)]
+    out["baseline"] = {"seconds": statistics.median(r["seconds"] for r in runs),
+                       "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+                       "runs": [round(r["seconds"], 3) for r in runs]}
+    print(f"baseline (bare JAX, median of {len(runs)} runs, before and after): {out['baseline']['seconds']:.2f} s  "
+          f"{out['baseline']['runs']}", flush=True)
     if any(cwd.iterdir()):
         print(f"warning: files left in the working directory: {sorted(p.name for p in cwd.iterdir())}")
     return out
@@ -274,7 +291,8 @@ def profile(work: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", metavar="OUT", help="save the figures as JSON")
-    ap.add_argument("--repeat", type=int, default=1, help="runs (median) of version, --help, plot, config error")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each command (the median is reported; "
+                    "fresh-cache runs each on a new empty cache folder)")
     ap.add_argument("--profile", action="store_true", help="also: per verb, top imports and the time split")
     args = ap.parse_args()
     print(f"{_dt.date.today()}  python {platform.python_version()}  {platform.machine()}  "
