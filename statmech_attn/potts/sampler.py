@@ -60,18 +60,18 @@ class Samples:
 def integrated_autocorr_time(x: np.ndarray, c: float = 5.0) -> float:
     """Integrated autocorrelation time τ = 1 + 2 Σ_{k≥1} ρ(k) of series ``x`` (chains, T).
 
-    ρ is the autocorrelation function averaged over chains (FFT, each chain centred on its own
-    mean); the sum is cut at the first window W ≥ c·τ(W) (Sokal's automatic windowing).  With this
-    convention the variance of a chain mean of T draws is Var(x)·τ/T.  A constant series has τ = 1.
+    ρ is the autocorrelation function of the autocovariance averaged over chains (NumPyro's FFT
+    estimator, each chain centred on its own mean); the sum is cut at the first window W ≥ c·τ(W)
+    (Sokal's automatic windowing, which NumPyro and ArviZ do not offer).  With this convention the
+    variance of a chain mean of T draws is Var(x)·τ/T.  A constant series has τ = 1.
     """
+    from numpyro.diagnostics import autocovariance
+
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     T = x.shape[1]
     if T < 2:
         return 1.0
-    xc = x - x.mean(axis=1, keepdims=True)
-    n = 1 << (2 * T - 1).bit_length()
-    f = np.fft.rfft(xc, n=n, axis=1)
-    acov = np.fft.irfft(f * np.conj(f), n=n, axis=1)[:, :T].mean(axis=0)
+    acov = autocovariance(x, axis=1).mean(axis=0)
     if acov[0] <= 0:
         return 1.0
     rho = acov / acov[0]
