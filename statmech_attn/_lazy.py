@@ -15,7 +15,7 @@ import sys
 import types
 from typing import Any, Mapping, Sequence
 
-__all__ = ["load", "guard_submodule_names"]
+__all__ = ["attach", "load", "guard_submodule_names"]
 
 
 def _target(entry: str | tuple[str, str], name: str) -> tuple[str, str]:
@@ -39,6 +39,19 @@ def load(package: str, table: Mapping[str, str | tuple[str, str]], name: str) ->
         if mod == module_name:
             setattr(pkg, other, getattr(module, a))
     return getattr(module, attr)
+
+
+def attach(package: str, table: Mapping[str, str | tuple[str, str]]) -> tuple[Any, Any]:
+    """The module ``__getattr__`` and ``__dir__`` of a lazy package: ``__getattr__, __dir__ =
+    attach(__name__, _LAZY)`` in its ``__init__`` (names of ``table`` load on first use)."""
+
+    def __getattr__(name: str) -> Any:
+        return load(package, table, name)
+
+    def __dir__() -> list[str]:
+        return sorted([*vars(sys.modules[package]), *table])
+
+    return __getattr__, __dir__
 
 
 class _Guarded(types.ModuleType):

@@ -8,7 +8,7 @@ head scores and pruning, α-sweeps, and the bundled hidden-Markov-chain task.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import _lazy
 
@@ -75,13 +75,8 @@ _LAZY: dict[str, str | tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The public names are imported on first use: ``import statmech_attn.paths`` loads no JAX."""
-    return _lazy.load(__name__, _LAZY, name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+# The public names are imported on first use: ``import statmech_attn.paths`` loads no JAX.
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY)
 
 
 def problem_from_data(model: PathsModel, data: PathsData) -> PathsProblem:

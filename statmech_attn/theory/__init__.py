@@ -9,7 +9,7 @@ sweeps a control parameter with continuation and flags where stability changes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import _lazy
 
@@ -55,13 +55,8 @@ _LAZY: dict[str, str | tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The public names are imported on first use: ``import statmech_attn.theory`` loads no JAX."""
-    return _lazy.load(__name__, _LAZY, name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+# The public names are imported on first use: ``import statmech_attn.theory`` loads no JAX.
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY)
 
 
 # ``statmech_attn.theory.solve`` is the function even once the submodule ``.solve`` is imported

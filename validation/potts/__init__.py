@@ -6,7 +6,7 @@ optax training with early stopping and the test metrics of §6.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from statmech_attn import _lazy
 
@@ -35,10 +35,5 @@ _LAZY: dict[str, str | tuple[str, str]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The layers and their training (JAX, optax) are imported on first use."""
-    return _lazy.load(__name__, _LAZY, name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+# The layers and their training (JAX, optax) are imported on first use.
+__getattr__, __dir__ = _lazy.attach(__name__, _LAZY)
