@@ -151,12 +151,20 @@ class ReusedProgram:
         dynamic = {k: v for k, v in bound.arguments.items() if k not in self.static_argnames}
         key = entry_key(self.name, static, dynamic, self.options)
         call = self._calls.get(key)
+        if call is not None:
+            return call(**_committed(dynamic))
+        path = folder / f"{key}{_SUFFIX}"
+        call = self._load_or_export(path, static, dynamic)
         if call is None:
-            call = self._load_or_export(folder / f"{key}{_SUFFIX}", static, dynamic)
-            if call is None:
-                return self.jitted(*args, **kwargs)
-            self._calls[key] = call
-        return call(**_committed(dynamic))
+            return self.jitted(*args, **kwargs)
+        try:
+            out = call(**_committed(dynamic))
+        except (TypeError, ValueError):  # an entry that does not fit these arguments: never use it again
+            path.unlink(missing_ok=True)
+            self._broken = True
+            return self.jitted(*args, **kwargs)
+        self._calls[key] = call
+        return out
 
     def _register(self) -> None:
         from jax import export

@@ -94,6 +94,23 @@ def test_damaged_entry_is_replaced(cache_on):
     assert entry.read_bytes() != b"\x00garbage"
 
 
+def test_entry_that_does_not_fit_is_dropped(cache_on):
+    """An entry whose program does not take these arguments (written by other code under the same
+    name) is deleted and the plain program answers."""
+    p, scale, steps = _args()
+    want = jax.jit(_program, static_argnames=("k",), compiler_options=LEAN)(p, scale, steps, k=2)
+    prog = _reused()
+    prog(p, scale, steps, k=2)
+    (entry,) = cache_on.glob("*.jexp")
+    other = _aot.ReusedProgram(lambda q, s, n, k: (q.a,), static_argnames=("k",), pytree_types=(Pair,))
+    other.name = "another program"
+    other(Pair(np.ones(3), np.ones((3, 3))), 1.0, 2, k=0)  # writes an entry of another signature ...
+    (foreign,) = [e for e in cache_on.glob("*.jexp") if e != entry]
+    entry.write_bytes(foreign.read_bytes())  # ... under this program's key
+    _same(_reused()(p, scale, steps, k=2), want)
+    assert not entry.exists()
+
+
 def test_plain_jit_when_off_or_traced(tmp_path, monkeypatch, cache_on):
     p, scale, steps = _args()
     want = jax.jit(_program, static_argnames=("k",), compiler_options=LEAN)(p, scale, steps, k=2)
