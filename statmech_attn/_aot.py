@@ -66,7 +66,7 @@ def _leaf_spec(leaf: Any) -> list:
     import jax
     import numpy as np
 
-    aval = jax.typeof(leaf) if isinstance(leaf, jax.Array) else None
+    aval = jax.typeof(leaf) if isinstance(leaf, jax.Array) else leaf if isinstance(leaf, jax.ShapeDtypeStruct) else None
     if aval is not None:
         return [list(aval.shape), str(aval.dtype), bool(getattr(aval, "weak_type", False))]
     if isinstance(leaf, (bool, int, float, complex)) and not isinstance(leaf, np.generic):
@@ -165,6 +165,33 @@ class ReusedProgram:
             return self.jitted(*args, **kwargs)
         self._calls[key] = call
         return out
+
+    def precompile(self, *args: Any, **kwargs: Any) -> None:
+        """Read or export the program for arguments of these shapes (``jax.ShapeDtypeStruct`` leaves
+        stand for arrays, placed as a call would place them) and compile it into JAX's persistent
+        cache, ahead of the call: run in a thread while another program compiles, the later call
+        reads the executable instead of compiling it.  Never raises (the call does what was not done)."""
+        try:
+            import jax
+
+            folder = None if self._broken else _folder()
+            if folder is None:
+                return
+            bound = self.signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            static = {k: v for k, v in bound.arguments.items() if k in self.static_argnames}
+            dynamic = {k: v for k, v in bound.arguments.items() if k not in self.static_argnames}
+            key = entry_key(self.name, static, dynamic, self.options)
+            call = self._calls.get(key) or self._load_or_export(folder / f"{key}{_SUFFIX}", static, dynamic)
+            if call is None:
+                return
+            device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+            placed = jax.tree_util.tree_map(
+                lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device) if hasattr(x, "shape") else x,
+                dynamic)
+            call.trace(**placed).lower().compile()
+        except Exception:
+            return
 
     def _register(self) -> None:
         from jax import export

@@ -111,6 +111,18 @@ def test_entry_that_does_not_fit_is_dropped(cache_on):
     assert not entry.exists()
 
 
+def test_precompile_ahead_of_the_call(cache_on, monkeypatch):
+    """precompile() with shapes only exports the program the call then reads; it never raises."""
+    p, scale, steps = _args()
+    sds = Pair(jax.ShapeDtypeStruct(p.a.shape, p.a.dtype), jax.ShapeDtypeStruct(p.b.shape, p.b.dtype))
+    _reused().precompile(sds, scale, steps, k=2)
+    assert len(list(cache_on.glob("*.jexp"))) == 1
+    _reused().precompile("not", "the", "arguments")  # wrong arguments: nothing happens
+    monkeypatch.setattr(jax.export, "export", lambda *a, **k: (_ for _ in ()).throw(AssertionError("exported again")))
+    want = jax.jit(_program, static_argnames=("k",), compiler_options=LEAN)(p, scale, steps, k=2)
+    _same(_reused()(p, scale, steps, k=2), want)  # the call reads what precompile wrote
+
+
 def test_plain_jit_when_off_or_traced(tmp_path, monkeypatch, cache_on):
     p, scale, steps = _args()
     want = jax.jit(_program, static_argnames=("k",), compiler_options=LEAN)(p, scale, steps, k=2)

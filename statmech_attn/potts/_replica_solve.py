@@ -9,6 +9,7 @@ fixed-point fallback step (:func:`_solve_loop`).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Any, Sequence
 
@@ -392,14 +393,23 @@ def _curve_points(setting: ReplicaSetting, alphas: Sequence[float], init: Any, s
     geo = _geometry(setting)
     x0 = _init_array(setting, init)
     args = (np.asarray(tol, np.float64), np.asarray(max_steps), np.asarray(damping, np.float64))  # host arrays
+    fine = None
+    if cubature_check:
+        fine = _nodes(*setting.rules(int(math.ceil(1.5 * setting.cubature_order)),
+                                     int(math.ceil(1.5 * setting.teacher_order))))
+        # the check's program compiles (into the persistent cache, when it is on) in a thread while
+        # the curve's compiles: XLA compiles without the GIL
+        f64 = np.float64
+        shapes = (jax.ShapeDtypeStruct((a.size, 3), f64), jax.ShapeDtypeStruct((a.size, 3, 3), f64),
+                  jax.ShapeDtypeStruct((a.size,), f64), geo, fine)
+        ahead = threading.Thread(target=_check_step.precompile, args=shapes, daemon=True)
+        ahead.start()
     xs, hats, res, ks, obs, Js = _solve_curve(x0, a[order], geo, _nodes(*setting.rules()), *args, solver)
     change = None
     if cubature_check:
-        n2 = int(math.ceil(1.5 * setting.cubature_order))
-        nt2 = int(math.ceil(1.5 * setting.teacher_order))
+        ahead.join()
         if solver == "fixed_point":  # no Jacobian was computed: the check starts with a fresh one
             Js = jnp.full_like(Js, jnp.nan)
-        fine = _nodes(*setting.rules(n2, nt2))
         # dispatched before anything is read back: its compile overlaps the curve's run
         step = _check_step(xs, Js, a[order], geo, fine)
         xs2 = _check_points(xs, Js, a[order], x0, geo, fine, *args, step=step)
