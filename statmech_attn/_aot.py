@@ -145,11 +145,7 @@ class ReusedProgram:
         folder = None if self._broken else _folder()
         if folder is None:
             return self.jitted(*args, **kwargs)
-        bound = self.signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        static = {k: v for k, v in bound.arguments.items() if k in self.static_argnames}
-        dynamic = {k: v for k, v in bound.arguments.items() if k not in self.static_argnames}
-        key = entry_key(self.name, static, dynamic, self.options)
+        static, dynamic, key = self._split(args, kwargs)
         call = self._calls.get(key)
         if call is not None:
             return call(**_committed(dynamic))
@@ -166,6 +162,14 @@ class ReusedProgram:
         self._calls[key] = call
         return out
 
+    def _split(self, args: tuple, kwargs: dict) -> tuple[dict[str, Any], dict[str, Any], str]:
+        """(static arguments, the others by name, the entry key) of a call."""
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        static = {k: v for k, v in bound.arguments.items() if k in self.static_argnames}
+        dynamic = {k: v for k, v in bound.arguments.items() if k not in self.static_argnames}
+        return static, dynamic, entry_key(self.name, static, dynamic, self.options)
+
     def precompile(self, *args: Any, **kwargs: Any) -> None:
         """Read or export the program for arguments of these shapes (``jax.ShapeDtypeStruct`` leaves
         stand for arrays, placed as a call would place them) and compile it into JAX's persistent
@@ -177,11 +181,7 @@ class ReusedProgram:
             folder = None if self._broken else _folder()
             if folder is None:
                 return
-            bound = self.signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            static = {k: v for k, v in bound.arguments.items() if k in self.static_argnames}
-            dynamic = {k: v for k, v in bound.arguments.items() if k not in self.static_argnames}
-            key = entry_key(self.name, static, dynamic, self.options)
+            static, dynamic, key = self._split(args, kwargs)
             call = self._calls.get(key) or self._load_or_export(folder / f"{key}{_SUFFIX}", static, dynamic)
             if call is None:
                 return

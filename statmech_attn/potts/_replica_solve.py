@@ -193,8 +193,7 @@ def _check_step(xs: jax.Array, Js: jax.Array, alphas: jax.Array, geo: _Geometry,
     ``vmap``: each point's proximal solves stop at their own iteration count; half the run time and
     tracing of the batched loop).  Returns (x', residual at x', whether the step is finite)."""
     eye = jnp.eye(3)
-    xw = jnp.sqrt(jnp.maximum(xs[:, 1], 1e-300))[:, None, None, None] * nodes.xi[None, :, None, :]
-    cold = jnp.broadcast_to(xw, (xs.shape[0], nodes.xi.shape[0], geo.B.shape[0], nodes.xi.shape[1]))  # _cold_start
+    cold = jax.vmap(lambda x: _cold_start(x, geo, nodes))(xs)
 
     def stage(carry: tuple, first: jax.Array) -> tuple:
         x, p0 = carry
